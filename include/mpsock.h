@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * mpsock.h - the enhanced Multipath TCP socket API
+ * (draft-hesmans-mptcp-socket-03) for stock Linux, and mpsock's native API.
+ *
+ * Two layers share one implementation:
+ *
+ *  - the draft layer: getsockopt()/setsockopt() at IPPROTO_TCP with the
+ *    draft's option numbers and structures, reached through
+ *    mpsock_getsockopt() / mpsock_setsockopt() (drop-in replacements that
+ *    pass every other option to libc);
+ *  - the native layer: mpsock_subflow_*() with the kernel's 32-bit subflow
+ *    ids and richer per-subflow data.
+ *
+ * Public functions follow the socket convention: -1 (or NULL) and errno.
+ * See mpsock(7).
+ */
+#ifndef MPSOCK_H
+#define MPSOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef MPSOCK_API
+#define MPSOCK_API __attribute__((visibility("default")))
+#endif
+
+/*
+ * Draft layer: option numbers at level IPPROTO_TCP (SOL_TCP), as in the
+ * draft's reference implementation.  Upstream Linux leaves 66..73 unused at
+ * SOL_TCP, so a kernel that does not know them answers ENOPROTOOPT.
+ */
+#define MPTCP_GET_SUB_IDS 66
+#define MPTCP_CLOSE_SUB_ID 67
+#define MPTCP_GET_SUB_TUPLE 68
+#define MPTCP_OPEN_SUB_TUPLE 69
+#define MPTCP_SUB_GETSOCKOPT 71
+#define MPTCP_SUB_SETSOCKOPT 72
+/* Section 3.3 of the draft calls MPTCP_CLOSE_SUB_ID by this name. */
+#define MPTCP_CLOSE_SUBFLOW MPTCP_CLOSE_SUB_ID
+
+/*
+ * mptcp_close_sub_id.how: SHUT_RDWR closes gracefully (FIN); MPTCP_SHUT_RST
+ * resets the subflow (the draft's "RST").  Value chosen outside SHUT_*.
+ */
+#define MPTCP_SHUT_RST 3
+
+/*
+ * One live subflow in MPTCP_GET_SUB_IDS.  The draft (Figure 1) names id and
+ * low_prio; the other flags are those of the reference implementation, so
+ * programs written for either compile unchanged.
+ */
+struct mptcp_sub_status {
+	__u8 id; /* draft id, 1..255 (see mpsock(7)) */
+	/* __u16 bit-fields as in the reference implementation (a GNU C form) */
+	__extension__ __u16 slave_sk : 1, /* joined by MP_JOIN, not initial */
+		fully_established : 1, /* MPTCP-level handshake complete */
+		attached : 1, /* in the connection's subflow list */
+		low_prio : 1, /* backup, as requested by this host */
+		pre_established : 1; /* TCP handshake still in progress */
+};
+
+struct mptcp_sub_ids {
+	__u8 sub_count;
+	struct mptcp_sub_status sub_status[];
+};
+
+/*
+ * MPTCP_GET_SUB_TUPLE and MPTCP_OPEN_SUB_TUPLE (Figures 3 and 6): addrs holds
+ * two sockaddr_in or two sockaddr_in6, local then remote.  addrs is not
+ * aligned for a sockaddr: copy out with memcpy() in portable code.
+ */
+struct mptcp_sub_tuple {
+	__u8 id;
+	__u8 prio;
+	__u8 addrs[];
+};
+
+/* MPTCP_CLOSE_SUB_ID (Figure 5). */
+struct mptcp_close_sub_id {
+	__u8 id;
+	int how; /* SHUT_RDWR or MPTCP_SHUT_RST */
+};
+
+/* MPTCP_SUB_GETSOCKOPT and MPTCP_SUB_SETSOCKOPT (Figure 8). */
+struct mptcp_sub_getsockopt {
+	__u8 id;
+	int level;
+	int optname;
+	char *optval;
+	unsigned int *optlen;
+};
+
+struct mptcp_sub_setsockopt {
+	__u8 id;
+	int level;
+	int optname;
+	char *optval;
+	unsigned int optlen;
+};
+
+/**
+ * mpsock_getsockopt() - getsockopt() that also serves the draft's options.
+ *
+ * Level IPPROTO_TCP with MPTCP_GET_SUB_IDS, MPTCP_GET_SUB_TUPLE or
+ * MPTCP_SUB_GETSOCKOPT is served by libmpsock; any other call goes to
+ * getsockopt() unchanged.  Returns 0, or -1 with errno set.
+ */
+MPSOCK_API int mpsock_getsockopt(int fd, int level, int optname, void *optval,
+				 socklen_t *optlen);
+
+/**
+ * mpsock_setsockopt() - setsockopt() that also serves the draft's options.
+ *
+ * Draft options not available yet fail with ENOPROTOOPT; any other call goes
+ * to setsockopt() unchanged.  Returns 0, or -1 with errno set.
+ */
+MPSOCK_API int mpsock_setsockopt(int fd, int level, int optname,
+				 const void *optval, socklen_t optlen);
+
+/* Native layer. */
+
+/* mpsock_subflow.flags */
+#define MPSOCK_SUBFLOW_BACKUP_LOCAL 0x01  /* this host asked for backup */
+#define MPSOCK_SUBFLOW_BACKUP_REMOTE 0x02 /* the peer asked for backup */
+#define MPSOCK_SUBFLOW_FULLY_ESTABLISHED 0x04
+#define MPSOCK_SUBFLOW_JOINED 0x08 /* MP_JOIN subflow, not the initial one */
+#define MPSOCK_SUBFLOW_FLAGS_KNOWN 0x10 /* the flags above were read */
+
+/*
+ * One subflow as the kernel knows it.  id is the kernel's subflow id: it
+ * starts at 1 for the initial subflow and is never reused within a
+ * connection.  Addresses are those of the subflow's own family; the initial
+ * subflow of an AF_INET6 socket connected to a v4-mapped address reports
+ * ::ffff:a.b.c.d.
+ */
+struct mpsock_subflow {
+	__u32 id;
+	__u8 state;	   /* TCP state, as tcpi_state (TCP_ESTABLISHED, ...) */
+	__u8 local_addr_id;  /* MPTCP address ids (not subflow ids) */
+	__u8 remote_addr_id;
+	__u8 flags;	   /* MPSOCK_SUBFLOW_* */
+	__u32 diag_flags;  /* raw MPTCP_SUBFLOW_FLAG_* bits from sock_diag */
+	__u32 reserved[3]; /* zero; room for later fields */
+	struct sockaddr_storage local;
+	struct sockaddr_storage remote;
+};
+
+/**
+ * mpsock_subflow_list() - list the live subflows of an MPTCP connection.
+ * @fd: the application's MPTCP socket
+ * @subs: caller-owned array, may be NULL when @n is 0
+ * @n: number of elements in @subs
+ *
+ * Subflows in state TCP_CLOSE are not listed.  Returns the number of live
+ * subflows, which may exceed @n (only the first @n were written, as with
+ * snprintf()), or -1 with errno set.
+ */
+MPSOCK_API int mpsock_subflow_list(int fd, struct mpsock_subflow *subs,
+				   unsigned int n);
+
+/**
+ * mpsock_subflow_get() - one live subflow by kernel id.
+ *
+ * Returns 0, or -1 with errno set (ENOENT: no live subflow with that id).
+ */
+MPSOCK_API int mpsock_subflow_get(int fd, __u32 id, struct mpsock_subflow *sub);
+
+/**
+ * mpsock_subflow_tcp_info() - struct tcp_info of one subflow.
+ * @info: buffer of *@len bytes; *@len is set to the bytes written
+ *
+ * Returns 0, or -1 with errno set (ENOENT: no such subflow).
+ */
+MPSOCK_API int mpsock_subflow_tcp_info(int fd, __u32 id, void *info,
+				       socklen_t *len);
+
+/**
+ * mpsock_version() - the library's version string, e.g. "0.1.0".
+ */
+MPSOCK_API const char *mpsock_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MPSOCK_H */

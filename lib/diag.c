@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Reads the per-subflow MPTCP flags (backup, fully established, join) and
+ * address ids with exact sock_diag lookups by 4-tuple: one request per
+ * subflow, all sent in one send() and read back with recvmmsg().  Each
+ * lookup is a hash lookup, so the cost does not depend on how many other
+ * sockets exist (a dump would walk the whole TCP table).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <libmnl/libmnl.h>
+
+#include "internal.h"
+
+/* Lookups sent in one batch: their replies must fit the receive buffer. */
+#define DIAG_BATCH 32
+/* One reply: inet_diag_msg, tcp_info and the ULP nest, with room to grow. */
+#define DIAG_REPLY_MAX 2048
+#define DIAG_REQ_SIZE \
+	(MNL_ALIGN(sizeof(struct nlmsghdr)) + sizeof(struct inet_diag_req_v2))
+
+/*
+ * One netlink socket per thread, kept between calls: opening and binding
+ * one costs more than the lookups themselves.  A forked child must not
+ * share its parent's socket (replies would be split between them), so the
+ * owner's pid is checked on every use.
+ */
+struct diag_ctx {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	pid_t pid;
+	unsigned int seq;
+	char req[DIAG_BATCH * DIAG_REQ_SIZE];
+	char reply[DIAG_BATCH][DIAG_REPLY_MAX];
+};
+
+static pthread_key_t diag_key;
+static pthread_once_t diag_once = PTHREAD_ONCE_INIT;
+static int diag_key_err;
+
+static void diag_ctx_free(void *p)
+{
+	struct diag_ctx *ctx = p;
+
+	if (ctx->nl)
+		mnl_socket_close(ctx->nl);
+	free(ctx);
+}
+
+static void diag_key_init(void)
+{
+	diag_key_err = pthread_key_create(&diag_key, diag_ctx_free);
+}
+
+static int diag_ctx_open(struct diag_ctx *ctx)
+{
+	ctx->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	if (!ctx->nl)
+		return -errno;
+	if (mnl_socket_bind(ctx->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		mnl_socket_close(ctx->nl);
+		ctx->nl = NULL;
+		return err;
+	}
+	ctx->portid = mnl_socket_get_portid(ctx->nl);
+	ctx->pid = getpid();
+	return 0;
+}
+
+static int diag_ctx_get(struct diag_ctx **out)
+{
+	struct diag_ctx *ctx;
+	int err;
+
+	pthread_once(&diag_once, diag_key_init);
+	if (diag_key_err)
+		return -diag_key_err;
+	ctx = pthread_getspecific(diag_key);
+	if (!ctx) {
+		ctx = calloc(1, sizeof(*ctx));
+		if (!ctx)
+			return -ENOMEM;
+		err = pthread_setspecific(diag_key, ctx);
+		if (err) {
+			free(ctx);
+			return -err;
+		}
+	}
+	if (ctx->nl && ctx->pid != getpid()) {
+		/* inherited across fork(): close our copy, keep the parent's */
+		mnl_socket_close(ctx->nl);
+		ctx->nl = NULL;
+	}
+	if (!ctx->nl) {
+		err = diag_ctx_open(ctx);
+		if (err)
+			return err;
+	}
+	*out = ctx;
+	return 0;
+}
+
+static void diag_put_addr(__be32 *dst, const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		memcpy(dst, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else
+		memcpy(dst, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+}
+
+static __be16 diag_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_port;
+	return ((const struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+static size_t diag_put_request(char *buf, __u32 seq,
+			       const struct mptcp_subflow_info *sfi, int ifindex)
+{
+	const struct sockaddr_storage *local =
+		(const struct sockaddr_storage *)&sfi->addrs.ss_local;
+	const struct sockaddr_storage *remote =
+		(const struct sockaddr_storage *)&sfi->addrs.ss_remote;
+	struct inet_diag_req_v2 *req;
+	struct nlmsghdr *nlh;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = local->ss_family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	/* without INET_DIAG_INFO the kernel leaves out the ULP info */
+	req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	req->idiag_states = ~0U;
+	req->id.idiag_sport = diag_port(local);
+	req->id.idiag_dport = diag_port(remote);
+	diag_put_addr(req->id.idiag_src, local);
+	diag_put_addr(req->id.idiag_dst, remote);
+	req->id.idiag_if = ifindex;
+	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
+	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	return nlh->nlmsg_len;
+}
+
+struct diag_parse {
+	struct mps_sf_diag *out;
+	unsigned int n;
+	__u32 seq0;
+	int err; /* of the last NLMSG_ERROR */
+};
+
+static int diag_mptcp_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct mps_sf_diag *d = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case MPTCP_SUBFLOW_ATTR_FLAGS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			d->flags = mnl_attr_get_u32(attr);
+		break;
+	case MPTCP_SUBFLOW_ATTR_ID_LOC:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+			d->local_addr_id = mnl_attr_get_u8(attr);
+		break;
+	case MPTCP_SUBFLOW_ATTR_ID_REM:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+			d->remote_addr_id = mnl_attr_get_u8(attr);
+		break;
+	default: /* newer kernels may add attributes: skip them */
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int diag_ulp_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct mps_sf_diag *d = data;
+
+	if (mnl_attr_get_type(attr) == INET_ULP_INFO_MPTCP) {
+		d->found = true;
+		return mnl_attr_parse_nested(attr, diag_mptcp_attr_cb, d);
+	}
+	return MNL_CB_OK;
+}
+
+static int diag_attr_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == INET_DIAG_ULP_INFO)
+		return mnl_attr_parse_nested(attr, diag_ulp_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+static struct mps_sf_diag *diag_slot(struct diag_parse *p, __u32 seq)
+{
+	__u32 i = seq - p->seq0;
+
+	return i < p->n ? &p->out[i] : NULL;
+}
+
+static int diag_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct diag_parse *p = data;
+	struct mps_sf_diag *d = diag_slot(p, nlh->nlmsg_seq);
+
+	if (!d)
+		return MNL_CB_OK; /* a stale reply of an earlier, failed call */
+	return mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), diag_attr_cb,
+			      d);
+}
+
+static int diag_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct diag_parse *p = data;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+		return MNL_CB_ERROR;
+	/* ENOENT: the subflow closed since FULL_INFO, or is device-bound */
+	p->err = e->error;
+	return MNL_CB_OK;
+}
+
+/* libmnl takes the table as non-const */
+static mnl_cb_t diag_ctl_cb[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = diag_error_cb,
+};
+
+/* One batch of at most DIAG_BATCH lookups; replies land in @p->out. */
+static int diag_batch(struct diag_ctx *ctx, const struct mps_snapshot *snap,
+		      const unsigned int *idx, unsigned int n, int ifindex,
+		      struct diag_parse *p)
+{
+	struct mmsghdr msgs[DIAG_BATCH];
+	struct iovec iov[DIAG_BATCH];
+	unsigned int i, got = 0;
+	size_t len = 0;
+	int r;
+
+	p->seq0 = ++ctx->seq;
+	ctx->seq += n;
+	p->n = n;
+	for (i = 0; i < n; i++)
+		len += diag_put_request(ctx->req + len, p->seq0 + i,
+					&snap->info[idx[i]], ifindex);
+	if (mnl_socket_sendto(ctx->nl, ctx->req, len) < 0)
+		return -errno;
+
+	/* the kernel answers every request inside send(): one reply each */
+	while (got < n) {
+		for (i = 0; i < n - got; i++) {
+			iov[i].iov_base = ctx->reply[i];
+			iov[i].iov_len = DIAG_REPLY_MAX;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = recvmmsg(mnl_socket_get_fd(ctx->nl), msgs, n - got,
+			     MSG_DONTWAIT, NULL);
+		if (r < 0)
+			return errno == EAGAIN ? -EIO : -errno;
+		for (i = 0; i < (unsigned int)r; i++) {
+			if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+				return -EMSGSIZE;
+			p->err = 0;
+			if (mnl_cb_run2(ctx->reply[i], msgs[i].msg_len, 0,
+					ctx->portid, diag_msg_cb, p,
+					diag_ctl_cb, NLMSG_MIN_TYPE) < 0)
+				return -errno;
+		}
+		got += r;
+	}
+	return 0;
+}
+
+/*
+ * A subflow bound to a device (the path manager's "dev" endpoints) is only
+ * found with its ifindex in the request.  Retry the missing ones with every
+ * interface: rare, and still no table walk.
+ */
+static int diag_retry_bound(struct diag_ctx *ctx,
+			    const struct mps_snapshot *snap,
+			    const unsigned int *idx, unsigned int n,
+			    struct mps_sf_diag *out)
+{
+	struct if_nameindex *ifs, *it;
+	struct mps_sf_diag tmp;
+	struct diag_parse p;
+	unsigned int i;
+	int err = 0;
+
+	ifs = if_nameindex();
+	if (!ifs)
+		return -errno;
+	for (i = 0; i < n && !err; i++) {
+		if (out[i].found)
+			continue;
+		for (it = ifs; it->if_index && !err; it++) {
+			memset(&tmp, 0, sizeof(tmp));
+			p.out = &tmp;
+			err = diag_batch(ctx, snap, &idx[i], 1, it->if_index,
+					 &p);
+			if (!err && tmp.found) {
+				out[i] = tmp;
+				break;
+			}
+		}
+	}
+	if_freenameindex(ifs);
+	return err;
+}
+
+int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
+		    unsigned int n, struct mps_sf_diag *out)
+{
+	struct diag_ctx *ctx;
+	struct diag_parse p;
+	unsigned int done, chunk, i;
+	bool missing = false;
+	int err;
+
+	memset(out, 0, n * sizeof(*out));
+	if (!n)
+		return 0;
+	err = diag_ctx_get(&ctx);
+	if (err)
+		return err;
+	for (done = 0; done < n; done += chunk) {
+		chunk = n - done < DIAG_BATCH ? n - done : DIAG_BATCH;
+		p.out = out + done;
+		err = diag_batch(ctx, snap, idx + done, chunk, 0, &p);
+		if (err)
+			goto fail;
+	}
+	for (i = 0; i < n; i++)
+		missing |= !out[i].found;
+	if (missing)
+		err = diag_retry_bound(ctx, snap, idx, n, out);
+	if (!err)
+		return 0;
+fail:
+	/* replies may be left in the socket: start the next call afresh */
+	mnl_socket_close(ctx->nl);
+	ctx->nl = NULL;
+	return err;
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The draft layer: getsockopt()/setsockopt() at IPPROTO_TCP with the
+ * draft's options, as a thin adapter over the native read path.  Draft
+ * errors win where the draft names one (unknown id: EINVAL).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "internal.h"
+
+/* The numbers of the draft's reference implementation, plus our 73. */
+#define DRAFT_FIRST MPTCP_GET_SUB_IDS
+#define DRAFT_LAST 73
+
+bool mps_draft_is_ours(int level, int optname)
+{
+	return level == IPPROTO_TCP && optname >= DRAFT_FIRST &&
+	       optname <= DRAFT_LAST;
+}
+
+/* No id is ever 0 or shadowed at the draft layer (see draft_id.c). */
+static unsigned int draft_visible(const struct mps_snapshot *snap,
+				  unsigned int *idx)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < snap->count; i++)
+		if (mps_snapshot_live(snap, i) &&
+		    !mps_draft_id_shadowed(snap, i))
+			idx[n++] = i;
+	return n;
+}
+
+static void draft_status(struct mptcp_sub_status *st,
+			 const struct mps_snapshot *snap, unsigned int i,
+			 const struct mps_sf_diag *d)
+{
+	__u8 state = snap->state[i];
+
+	memset(st, 0, sizeof(*st));
+	st->id = mps_draft_id(snap->info[i].id);
+	st->slave_sk = !!(d->flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC |
+				      MPTCP_SUBFLOW_FLAG_JOIN_REM));
+	st->fully_established =
+		!!(d->flags & MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED);
+	/* FULL_INFO walks the connection's subflow list: all are in it */
+	st->attached = 1;
+	st->low_prio = !!(d->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC);
+	st->pre_established = state == TCP_SYN_SENT || state == TCP_SYN_RECV;
+}
+
+static int draft_get_sub_ids(int fd, void *optval, socklen_t *optlen)
+{
+	const size_t head = offsetof(struct mptcp_sub_ids, sub_status);
+	struct mps_sf_diag diag[255];
+	unsigned int idx[255];
+	struct mps_snapshot snap;
+	struct mptcp_sub_status st;
+	unsigned int n, i, done, chunk, count = 0;
+	size_t needed;
+	int err;
+
+	err = mps_snapshot_take(fd, &snap);
+	if (err)
+		return err;
+	/* at most 255 visible: draft ids are distinct */
+	n = draft_visible(&snap, idx);
+	needed = head + n * sizeof(st);
+	if (*optlen < needed) {
+		/* the grow-and-retry loop of existing programs reads this */
+		*optlen = needed;
+		err = -EINVAL;
+		goto out;
+	}
+	for (done = 0; done < n; done += chunk) {
+		chunk = n - done < MPS_SF_INLINE ? n - done : MPS_SF_INLINE;
+		err = mps_diag_lookup(&snap, idx + done, chunk, diag + done);
+		if (err)
+			goto out;
+	}
+	memset(optval, 0, needed);
+	for (i = 0; i < n; i++) {
+		if (!diag[i].found)
+			continue; /* closed since FULL_INFO */
+		draft_status(&st, &snap, idx[i], &diag[i]);
+		memcpy((char *)optval + head + count * sizeof(st), &st,
+		       sizeof(st));
+		count++;
+	}
+	*(__u8 *)optval = count;
+	*optlen = head + count * sizeof(st);
+out:
+	mps_snapshot_release(&snap);
+	return err;
+}
+
+static int draft_get_sub_tuple(int fd, void *optval, socklen_t *optlen)
+{
+	const size_t head = offsetof(struct mptcp_sub_tuple, addrs);
+	const struct mptcp_subflow_addrs *a;
+	struct mps_snapshot snap;
+	socklen_t salen;
+	size_t needed;
+	int i, err;
+
+	if (*optlen < head)
+		return -EINVAL;
+	err = mps_snapshot_take(fd, &snap);
+	if (err)
+		return err;
+	i = mps_draft_find(&snap, *(const __u8 *)optval);
+	if (i < 0) {
+		err = -EINVAL; /* the draft's answer to an unknown id */
+		goto out;
+	}
+	a = &snap.info[i].addrs;
+	salen = mps_sockaddr_len(a->sa_family);
+	needed = head + 2 * salen;
+	if (*optlen < needed) {
+		*optlen = needed;
+		err = -EINVAL;
+		goto out;
+	}
+	memcpy((char *)optval + head, &a->ss_local, salen);
+	memcpy((char *)optval + head + salen, &a->ss_remote, salen);
+	*optlen = needed;
+out:
+	mps_snapshot_release(&snap);
+	return err;
+}
+
+/* MPTCP_SUB_GETSOCKOPT: TCP_INFO is served here, without privilege. */
+static int draft_sub_getsockopt(int fd, void *optval, socklen_t *optlen)
+{
+	struct mptcp_sub_getsockopt req;
+	struct mps_snapshot snap;
+	socklen_t len;
+	__u32 id;
+	int i, err;
+
+	if (*optlen < sizeof(req))
+		return -EINVAL;
+	memcpy(&req, optval, sizeof(req));
+	if (!req.optval || !req.optlen)
+		return -EFAULT;
+	if (req.level != IPPROTO_TCP || req.optname != TCP_INFO)
+		return -ENOPROTOOPT; /* per-subflow options: not yet */
+
+	err = mps_snapshot_take(fd, &snap);
+	if (err)
+		return err;
+	i = mps_draft_find(&snap, req.id);
+	id = i < 0 ? 0 : snap.info[i].id;
+	mps_snapshot_release(&snap);
+	if (i < 0)
+		return -EINVAL;
+
+	len = *req.optlen;
+	err = mps_subflow_tcp_info(fd, id, req.optval, &len);
+	if (err == -ESRCH)
+		return -EINVAL; /* closed in between: unknown id now */
+	if (!err)
+		*req.optlen = len;
+	return err;
+}
+
+int mpsock_getsockopt(int fd, int level, int optname, void *optval,
+		      socklen_t *optlen)
+{
+	int err;
+
+	if (!mps_draft_is_ours(level, optname))
+		return getsockopt(fd, level, optname, optval, optlen);
+	if (!optlen || (!optval && *optlen))
+		return mps_fail(-EFAULT);
+
+	switch (optname) {
+	case MPTCP_GET_SUB_IDS:
+		err = draft_get_sub_ids(fd, optval, optlen);
+		break;
+	case MPTCP_GET_SUB_TUPLE:
+		err = draft_get_sub_tuple(fd, optval, optlen);
+		break;
+	case MPTCP_SUB_GETSOCKOPT:
+		err = draft_sub_getsockopt(fd, optval, optlen);
+		break;
+	default:
+		/* open, close, per-subflow setsockopt: not in this release */
+		err = -ENOPROTOOPT;
+		break;
+	}
+	return err ? mps_fail(err) : 0;
+}
+
+int mpsock_setsockopt(int fd, int level, int optname, const void *optval,
+		      socklen_t optlen)
+{
+	if (!mps_draft_is_ours(level, optname))
+		return setsockopt(fd, level, optname, optval, optlen);
+	/* no draft option can be set in this release */
+	return mps_fail(-ENOPROTOOPT);
+}
