@@ -1,0 +1,203 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Shared by the namespace tests: TAP output, the test network, and the
+# normalisers that turn libmpsock's claims and ss -tiM's view of the same
+# subflows into comparable lines.
+#
+# Exit statuses: 0 pass, 1 fail, 77 skip (not root, no MPTCP); with
+# MPSOCK_TEST_STRICT=1 a skip is a failure.
+
+set -u
+
+NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$NETNS_DIR/../lib/testnet.sh"
+
+: "${MPSOCK_PROBE:=$_TESTNET_ROOT/build/tests/tools/mpsock-probe}"
+
+_tap_n=0
+_tap_failed=0
+
+skip_all()
+{
+	echo "1..0 # SKIP $*"
+	if [ "${MPSOCK_TEST_STRICT:-0}" = 1 ]; then
+		echo "# MPSOCK_TEST_STRICT=1: a skip is a failure" >&2
+		exit 1
+	fi
+	exit 77
+}
+
+ok()
+{
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n - $*"
+}
+
+not_ok()
+{
+	_tap_n=$((_tap_n + 1))
+	_tap_failed=$((_tap_failed + 1))
+	echo "not ok $_tap_n - $*"
+}
+
+# check NAME CMD...: one TAP line from CMD's status
+check()
+{
+	local name=$1
+
+	shift
+	if "$@"; then
+		ok "$name"
+	else
+		not_ok "$name"
+	fi
+}
+
+finish()
+{
+	echo "1..$_tap_n"
+	[ "$_tap_failed" -eq 0 ]
+}
+
+# Bring the network up and remove it on any exit.
+netns_setup()
+{
+	local rc=0
+
+	[ "$(id -u)" = 0 ] || skip_all "needs root"
+	trap testnet_down EXIT
+	trap 'exit 130' INT TERM
+	testnet_up >/dev/null || rc=$?
+	[ "$rc" = 77 ] && skip_all "kernel without MPTCP"
+	[ "$rc" = 0 ] || { echo "Bail out! test network: $rc"; exit 1; }
+	return 0
+}
+
+# A copy of the probe any user can run (the build tree may be private).
+probe_for_anyone()
+{
+	local d="$TESTNET_TMP/pub"
+
+	mkdir -p "$d"
+	chmod 755 "$TESTNET_TMP" "$d"
+	cp "$MPSOCK_PROBE" "$d/mpsock-probe"
+	chmod 755 "$d/mpsock-probe"
+	echo "$d/mpsock-probe"
+}
+
+# unpriv_prefix: the words that run a command in the client namespace as
+# uid 65534 without capabilities (every step execs: $! is the command)
+unpriv_prefix()
+{
+	echo "ip netns exec $TESTNET_CLI_NS setpriv --reuid=65534" \
+		"--regid=65534 --clear-groups --inh-caps=-all" \
+		"--bounding-set=-all --"
+}
+
+# set_endpoints SPEC...: client in-kernel PM endpoints, e.g. "10.0.2.2 subflow
+# backup"; replaces any earlier ones
+set_endpoints()
+{
+	local e
+
+	ip -n "$TESTNET_CLI_NS" mptcp endpoint flush
+	for e in "$@"; do
+		# shellcheck disable=SC2086
+		ip -n "$TESTNET_CLI_NS" mptcp endpoint add $e || return 1
+	done
+}
+
+# run_held OUT CMD...: start CMD (a probe with -H) in the background, wait
+# for its READY line; sets HELD_PID.  Output goes to OUT.
+run_held()
+{
+	local out=$1 i
+
+	shift
+	"$@" >"$out" 2>&1 &
+	HELD_PID=$!
+	for i in $(seq 100); do
+		grep -q '^READY' "$out" && return 0
+		kill -0 "$HELD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# probe did not become ready:" >&2
+	sed 's/^/# /' "$out" >&2
+	return 1
+}
+
+stop_held()
+{
+	[ -n "${HELD_PID:-}" ] || return 0
+	kill "$HELD_PID" 2>/dev/null
+	wait "$HELD_PID" 2>/dev/null
+	HELD_PID=
+}
+
+# ss_subflows PORT: the client's subflows to PORT as ss -tinM sees them:
+#   "LOCAL REMOTE b=LOCALBACKUP B=REMOTEBACKUP e=FULLYEST j=JOINED
+#    lid=LOCID rid=REMID", sorted
+ss_subflows()
+{
+	ip netns exec "$TESTNET_CLI_NS" ss -tinMH state established \
+		"( dport = :$1 )" | awk '
+	/^[^ \t]/ { local_ = $(NF-1); remote = $NF; next }
+	/tcp-ulp-mptcp/ {
+		fl = ""; lid = ""; rid = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^flags:/) fl = substr($i, 7)
+			if ($i ~ /^token:/) {
+				# token:REM(id:R)/LOC(id:L)
+				t = $i
+				gsub(/[()]/, " ", t); gsub(/\//, " ", t)
+				n = split(t, p, " ")
+				rid = p[2]; lid = p[4]
+				sub(/id:/, "", rid); sub(/id:/, "", lid)
+			}
+		}
+		printf "%s %s b=%d B=%d e=%d j=%d lid=%s rid=%s\n", local_,
+			remote, (index(fl, "b") > 0), (index(fl, "B") > 0),
+			(index(fl, "e") > 0),
+			((index(fl, "J") + index(fl, "j")) > 0), lid, rid
+	}' | sort
+}
+
+# probe_native FILE: the probe's native lines in ss_subflows' format
+probe_native()
+{
+	awk '/^native id=/ {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "%s %s b=%d B=%d e=%d j=%d lid=%s rid=%s\n", v["local"],
+			v["remote"], v["backup_local"], v["backup_remote"],
+			v["fully_established"], v["joined"], v["loc_id"],
+			v["rem_id"]
+	}' "$1" | sort
+}
+
+# probe_draft FILE: the probe's draft lines as "LOCAL REMOTE b= e= j="
+probe_draft()
+{
+	awk '/^draft id=/ {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		printf "%s %s b=%d e=%d j=%d\n", v["local"], v["remote"],
+			v["low_prio"], v["fully_established"], v["slave_sk"]
+	}' "$1" | sort
+}
+
+# ss_draft PORT: ss_subflows reduced to what the draft layer reports
+ss_draft()
+{
+	ss_subflows "$1" | awk '{ print $1, $2, $3, $5, $6 }'
+}
+
+# same NAME EXPECTED ACTUAL: compare two texts, show a diff on mismatch
+same()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		diff <(echo "$2") <(echo "$3") | sed 's/^/# /'
+	fi
+}

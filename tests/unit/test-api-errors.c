@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The public API's errors that need no connection: bad descriptors, sockets
+ * that are not MPTCP, unconnected MPTCP sockets, draft options of later
+ * releases, pass-through of every other option.  Unprivileged.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include "mpsock.h"
+#include "config.h"
+#include "test.h"
+
+static int ids_errno(int fd)
+{
+	unsigned char buf[64];
+	socklen_t len = sizeof(buf);
+
+	if (mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_GET_SUB_IDS, buf, &len))
+		return errno;
+	return 0;
+}
+
+int main(void)
+{
+	unsigned char buf[64];
+	struct mpsock_subflow sf;
+	socklen_t len;
+	int pfd[2], tcp, udp, mp, v, r;
+
+	CHECK("fd -1: EBADF", ids_errno(-1) == EBADF);
+	CHECK("native list, fd -1: EBADF",
+	      mpsock_subflow_list(-1, NULL, 0) == -1 && errno == EBADF);
+	if (pipe(pfd) == 0) {
+		CHECK("pipe: ENOTSOCK", ids_errno(pfd[0]) == ENOTSOCK);
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	tcp = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	CHECK("plain TCP socket: EOPNOTSUPP", ids_errno(tcp) == EOPNOTSUPP);
+	udp = socket(AF_INET, SOCK_DGRAM, 0);
+	CHECK("UDP socket: EOPNOTSUPP", ids_errno(udp) == EOPNOTSUPP);
+	close(udp);
+
+	/* every other option goes to libc untouched */
+	v = 1;
+	CHECK("pass-through setsockopt(TCP_NODELAY)",
+	      mpsock_setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v,
+				sizeof(v)) == 0);
+	v = 0;
+	len = sizeof(v);
+	CHECK("pass-through getsockopt(TCP_NODELAY)",
+	      mpsock_getsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v, &len) ==
+			      0 &&
+		      v == 1);
+	len = sizeof(v);
+	CHECK("pass-through getsockopt(SO_TYPE)",
+	      mpsock_getsockopt(tcp, SOL_SOCKET, SO_TYPE, &v, &len) == 0 &&
+		      v == SOCK_STREAM);
+	close(tcp);
+
+	mp = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	if (mp < 0) {
+		printf("# no MPTCP in this kernel or namespace: %s\n",
+		       strerror(errno));
+		return test_done();
+	}
+	len = sizeof(buf);
+	memset(buf, 0xff, sizeof(buf));
+	r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_IDS, buf, &len);
+	CHECK("unconnected MPTCP socket: no subflow",
+	      r == 0 && buf[0] == 0 && len == 2);
+	len = 1;
+	r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_IDS, buf, &len);
+	CHECK("GET_SUB_IDS too small: EINVAL and the needed length",
+	      r == -1 && errno == EINVAL && len == 2);
+	len = 0;
+	r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_IDS, NULL, &len);
+	CHECK("GET_SUB_IDS with a zero length: EINVAL and the needed length",
+	      r == -1 && errno == EINVAL && len == 2);
+	r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_IDS, buf, NULL);
+	CHECK("NULL optlen: EFAULT", r == -1 && errno == EFAULT);
+
+	len = sizeof(buf);
+	buf[0] = 1;
+	r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_TUPLE, buf, &len);
+	CHECK("GET_SUB_TUPLE unknown id: EINVAL", r == -1 && errno == EINVAL);
+	len = 1;
+	r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_TUPLE, buf, &len);
+	CHECK("GET_SUB_TUPLE shorter than its header: EINVAL",
+	      r == -1 && errno == EINVAL);
+	CHECK("native get of unknown id: ESRCH",
+	      mpsock_subflow_get(mp, 1, &sf) == -1 && errno == ESRCH);
+	len = sizeof(buf);
+	CHECK("native tcp_info of unknown id: ESRCH",
+	      mpsock_subflow_tcp_info(mp, 1, buf, &len) == -1 &&
+		      errno == ESRCH);
+	CHECK("native list of an unconnected socket: 0",
+	      mpsock_subflow_list(mp, &sf, 1) == 0);
+
+	{
+		struct mptcp_sub_getsockopt g = { .id = 1,
+						  .level = IPPROTO_IP,
+						  .optname = 1 };
+		unsigned int gl = 4;
+		int val;
+
+		g.optval = (char *)&val;
+		g.optlen = &gl;
+		len = sizeof(g);
+		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT,
+				      &g, &len);
+		CHECK("SUB_GETSOCKOPT other than TCP_INFO: ENOPROTOOPT (later)",
+		      r == -1 && errno == ENOPROTOOPT);
+		len = sizeof(g) - 1;
+		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT,
+				      &g, &len);
+		CHECK("SUB_GETSOCKOPT short struct: EINVAL",
+		      r == -1 && errno == EINVAL);
+	}
+	{
+		static const int later[] = { MPTCP_CLOSE_SUB_ID,
+					     MPTCP_OPEN_SUB_TUPLE, 70, 73 };
+		bool all = true;
+		unsigned int i;
+
+		for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+			len = sizeof(buf);
+			all &= mpsock_getsockopt(mp, IPPROTO_TCP, later[i], buf,
+						 &len) == -1 &&
+			       errno == ENOPROTOOPT;
+			all &= mpsock_setsockopt(mp, IPPROTO_TCP, later[i], buf,
+						 sizeof(buf)) == -1 &&
+			       errno == ENOPROTOOPT;
+		}
+		all &= mpsock_setsockopt(mp, IPPROTO_TCP, MPTCP_SUB_SETSOCKOPT,
+					 buf, sizeof(buf)) == -1 &&
+		       errno == ENOPROTOOPT;
+		CHECK("options of later releases: ENOPROTOOPT", all);
+	}
+	close(mp);
+	CHECK("closed fd: EBADF", ids_errno(mp) == EBADF);
+	CHECK("mpsock_version is the project version",
+	      strcmp(mpsock_version(), MPSOCK_VERSION) == 0);
+	return test_done();
+}
