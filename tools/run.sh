@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Everything a fresh Debian 12 machine needs, as root, in one command:
+#   tools/run.sh demo   install what is missing, build, run the demo
+#   tools/run.sh test   install what is missing, build with -Werror, run all
+#                       test suites, then again under ASan/UBSan; ends with
+#                       "N passed, N failed, N skipped"
+# MPSOCK_TEST_STRICT=1 turns skipped tests into failures (CI sets it).
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
+	iproute2 procps util-linux scdoc man-db groff-base"
+
+install_missing()
+{
+	local missing="" p
+
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed" || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "run.sh: missing packages:$missing (run as root)" >&2
+		exit 1
+	fi
+	echo "run.sh: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# build DIR MESON-OPTIONS...
+build()
+{
+	local dir=$1
+
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" -Dwerror=true "$@" >/dev/null
+	fi
+	ninja -C "$dir" >/dev/null
+}
+
+# run_suites DIR: meson test; adds its counts to the totals
+run_suites()
+{
+	local dir=$1 log rc=0
+
+	log=$(mktemp)
+	meson test -C "$dir" --print-errorlogs --num-processes 2 \
+		--suite unit --suite abi --suite cxx --suite man --suite netns \
+		2>&1 | tee "$log" || rc=$?
+	passed=$((passed + $(awk '/^Ok:/ { print $2 }' "$log")))
+	failed=$((failed + $(awk '/^(Fail|Timeout|Unexpected Pass):/ { s += $NF } END { print s + 0 }' "$log")))
+	skipped=$((skipped + $(awk '/^Skipped:/ { print $2 }' "$log")))
+	[ -s "$log" ] && grep -q '^Ok:' "$log" || failed=$((failed + 1))
+	rm -f "$log"
+	return 0
+}
+
+cmd=${1:-}
+case $cmd in
+demo)
+	install_missing
+	build build
+	exec tools/demo.sh
+	;;
+test)
+	install_missing
+	passed=0 failed=0 skipped=0
+	build build
+	run_suites build
+	echo "== again under AddressSanitizer and UndefinedBehaviorSanitizer"
+	build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug -Dman=disabled
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		ASAN_OPTIONS=detect_leaks=1 run_suites build-asan
+	if [ "${MPSOCK_TEST_STRICT:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
+		echo "MPSOCK_TEST_STRICT=1: $skipped skipped tests count as failed"
+		failed=$((failed + skipped))
+	fi
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	;;
+*)
+	echo "usage: tools/run.sh demo|test" >&2
+	exit 64
+	;;
+esac
