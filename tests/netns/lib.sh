@@ -142,7 +142,9 @@ ss_subflows()
 {
 	ip netns exec "$TESTNET_CLI_NS" ss -tinMH state established \
 		"( dport = :$1 )" | awk '
-	/^[^ \t]/ { local_ = $(NF-1); remote = $NF; next }
+	# a device-bound socket shows as ADDR%DEV:PORT
+	/^[^ \t]/ { local_ = $(NF-1); remote = $NF
+		gsub(/%[^:\]]*/, "", local_); next }
 	/tcp-ulp-mptcp/ {
 		fl = ""; lid = ""; rid = ""
 		for (i = 1; i <= NF; i++) {

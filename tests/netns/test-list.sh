@@ -57,6 +57,9 @@ list_case "v4 2 subflows" "$CLI" -4 "$TESTNET_SRV_WIFI4" 2 \
 list_case "v4 4 subflows, one backup" "$CLI" -4 "$TESTNET_SRV_WIFI4" 4 \
 	"$TESTNET_CLI_CELL4 subflow" "10.0.1.3 subflow" \
 	"10.0.2.3 subflow backup"
+# found by sock_diag only with its ifindex: the lookup's slow path
+list_case "v4 device-bound backup subflow" "$CLI" -4 "$TESTNET_SRV_WIFI4" 2 \
+	"$TESTNET_CLI_CELL4 dev cell subflow backup"
 list_case "v6 2 subflows, one backup" "$CLI" -6 "$TESTNET_SRV_WIFI6" 2 \
 	"$TESTNET_CLI_CELL6 subflow backup"
 list_case "v4-mapped 2 subflows" "$CLI" -m "$TESTNET_SRV_WIFI4" 2 \
