@@ -35,7 +35,8 @@ extern "C" {
 /*
  * Draft layer: option numbers at level IPPROTO_TCP (SOL_TCP), as in the
  * draft's reference implementation.  Upstream Linux leaves 66..73 unused at
- * SOL_TCP, so a kernel that does not know them answers ENOPROTOOPT.
+ * SOL_TCP: a plain getsockopt() with them fails (EOPNOTSUPP on an MPTCP
+ * socket, ENOPROTOOPT on a TCP one); mpsock_getsockopt() serves them.
  */
 #define MPTCP_GET_SUB_IDS 66
 #define MPTCP_CLOSE_SUB_ID 67
@@ -169,7 +170,7 @@ MPSOCK_API int mpsock_subflow_list(int fd, struct mpsock_subflow *subs,
 /**
  * mpsock_subflow_get() - one live subflow by kernel id.
  *
- * Returns 0, or -1 with errno set (ENOENT: no live subflow with that id).
+ * Returns 0, or -1 with errno set (ESRCH: no live subflow with that id).
  */
 MPSOCK_API int mpsock_subflow_get(int fd, __u32 id, struct mpsock_subflow *sub);
 
@@ -177,7 +178,7 @@ MPSOCK_API int mpsock_subflow_get(int fd, __u32 id, struct mpsock_subflow *sub);
  * mpsock_subflow_tcp_info() - struct tcp_info of one subflow.
  * @info: buffer of *@len bytes; *@len is set to the bytes written
  *
- * Returns 0, or -1 with errno set (ENOENT: no such subflow).
+ * Returns 0, or -1 with errno set (ESRCH: no live subflow with that id).
  */
 MPSOCK_API int mpsock_subflow_tcp_info(int fd, __u32 id, void *info,
 				       socklen_t *len);

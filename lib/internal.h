@@ -47,11 +47,14 @@ void mps_snapshot_release(struct mps_snapshot *snap);
 int mps_full_info_errno(int fd, int err);
 int mps_subflow_tcp_info(int fd, __u32 id, void *info, socklen_t *len);
 
-/* The kernel keeps a closed initial subflow listed; it is not live. */
+/*
+ * The kernel keeps a closed initial subflow listed, and a listening MPTCP
+ * socket lists its own listener: neither is a live subflow.
+ */
 static inline bool mps_snapshot_live(const struct mps_snapshot *snap,
 				     unsigned int i)
 {
-	return snap->state[i] != TCP_CLOSE;
+	return snap->state[i] != TCP_CLOSE && snap->state[i] != TCP_LISTEN;
 }
 
 /* diag.c */

@@ -144,6 +144,26 @@ int main(void)
 	}
 	close(mp);
 	CHECK("closed fd: EBADF", ids_errno(mp) == EBADF);
+
+	/* a listener is not a subflow, though FULL_INFO lists it */
+	mp = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	{
+		struct sockaddr_in lo = { .sin_family = AF_INET,
+					  .sin_addr.s_addr =
+						  htonl(INADDR_LOOPBACK) };
+
+		if (bind(mp, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
+		    listen(mp, 1) == 0) {
+			len = 0;
+			r = mpsock_getsockopt(mp, IPPROTO_TCP,
+					      MPTCP_GET_SUB_IDS, NULL, &len);
+			CHECK("listening socket: GET_SUB_IDS needs 2 bytes",
+			      r == -1 && errno == EINVAL && len == 2);
+			CHECK("listening socket: no subflow listed",
+			      mpsock_subflow_list(mp, &sf, 1) == 0);
+		}
+	}
+	close(mp);
 	CHECK("mpsock_version is the project version",
 	      strcmp(mpsock_version(), MPSOCK_VERSION) == 0);
 	return test_done();
