@@ -76,9 +76,9 @@ for e in $EXTRA; do
 	testnet_add_client_addr "${e%%:*}" "${e#*:}/24" || exit 1
 	ENDPOINTS+=("${e#*:}")
 done
-ip -n "$TESTNET_CLI_NS" mptcp endpoint flush
+nsenter --net="/run/netns/$TESTNET_CLI_NS" ip mptcp endpoint flush
 for a in "${ENDPOINTS[@]}"; do
-	ip -n "$TESTNET_CLI_NS" mptcp endpoint add "$a" subflow || exit 1
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" ip mptcp endpoint add "$a" subflow || exit 1
 done
 
 OUT=$TESTNET_TMP/bench-list.out
@@ -93,7 +93,7 @@ echo "# client endpoints: ${ENDPOINTS[*]} (subflow)"
 # nothing they leave behind can touch an unloaded run.
 for u in 0 "$UNRELATED"; do
 	for n in $COUNTS; do
-		ip -n "$TESTNET_CLI_NS" mptcp limits set subflow $((n - 1)) \
+		nsenter --net="/run/netns/$TESTNET_CLI_NS" ip mptcp limits set subflow $((n - 1)) \
 			add_addr_accepted 8 || exit 1
 		echo
 		echo "## $n subflow(s), $u unrelated sockets"

@@ -29,7 +29,7 @@
 #   cli_exec CMD...               # run CMD in the client netns
 #   srv_exec CMD...               # run CMD in the server netns
 #     (they are shell functions: "srv_exec CMD &" gives $! = a subshell, not
-#     CMD; for a pid you can kill, use: ip netns exec "$TESTNET_SRV_NS" CMD &)
+#     CMD; for a pid you can kill, use: nsenter --net="/run/netns/$TESTNET_SRV_NS" -- CMD &)
 #   testnet_add_client_addr wifi 10.0.1.3/24
 #   testnet_down                  # idempotent
 #
@@ -48,6 +48,11 @@
 # TESTNET_TMP is a per-run directory (removed by testnet_down) that also holds
 # the server pid files and logs (mptcp-srv.log, tcp-srv.log).
 
+# Commands enter a namespace with nsenter --net, never "ip netns exec" or
+# "ip -n": those also unshare the mount namespace and remount / and /sys,
+# which fails where / is not a mount point (a chroot) and hides
+# /sys/fs/cgroup.
+
 _TESTNET_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 _TESTNET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
@@ -56,13 +61,13 @@ _testnet_err()
 	echo "testnet: $*" >&2
 }
 
-# _testnet_ip NS ARGS...: ip -n NS ARGS, reporting the command on failure.
+# _testnet_ip NS ARGS...: ip ARGS inside NS, reporting the command on failure.
 _testnet_ip()
 {
 	local ns=$1 out
 	shift
-	if ! out=$(ip -n "$ns" "$@" 2>&1); then
-		_testnet_err "ip -n $ns $* failed: $out"
+	if ! out=$(nsenter --net="/run/netns/$ns" ip "$@" 2>&1); then
+		_testnet_err "nsenter --net=/run/netns/$ns ip $* failed: $out"
 		return 1
 	fi
 }
@@ -72,7 +77,7 @@ _testnet_sysctl()
 {
 	local ns=$1 out
 	shift
-	if ! out=$(ip netns exec "$ns" sysctl -q -w "$@" 2>&1); then
+	if ! out=$(nsenter --net="/run/netns/$ns" -- sysctl -q -w "$@" 2>&1); then
 		_testnet_err "sysctl in $ns ($*) failed: $out"
 		return 1
 	fi
@@ -84,7 +89,7 @@ cli_exec()
 		_testnet_err "cli_exec: test network is not up"
 		return 1
 	fi
-	ip netns exec "$TESTNET_CLI_NS" "$@"
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" -- "$@"
 }
 
 srv_exec()
@@ -93,7 +98,7 @@ srv_exec()
 		_testnet_err "srv_exec: test network is not up"
 		return 1
 	fi
-	ip netns exec "$TESTNET_SRV_NS" "$@"
+	nsenter --net="/run/netns/$TESTNET_SRV_NS" -- "$@"
 }
 
 # _testnet_check: 0 ok, 1 not usable, 77 no MPTCP in this kernel.
@@ -123,9 +128,9 @@ _testnet_start_server()
 	local name=$1 pidfile pid i
 	shift
 	pidfile=$TESTNET_TMP/$name.pid
-	ip netns exec "$TESTNET_SRV_NS" "$_TESTNET_SRVBIN" --pidfile "$pidfile" "$@" \
+	nsenter --net="/run/netns/$TESTNET_SRV_NS" -- "$_TESTNET_SRVBIN" --pidfile "$pidfile" "$@" \
 		</dev/null >"$TESTNET_TMP/$name.log" 2>&1 &
-	pid=$!	# ip netns exec execs the command: this is the server's pid
+	pid=$!	# nsenter execs the command: this is the server's pid
 	echo "$pid" >>"$TESTNET_TMP/pids"
 	for ((i = 0; i < 100; i++)); do
 		[[ -s $pidfile ]] && return 0
@@ -168,9 +173,9 @@ _testnet_build()
 		return 1
 		;;
 	esac
-	if ip netns exec "$cli" test -e /proc/sys/net/mptcp/path_manager; then
+	if nsenter --net="/run/netns/$cli" -- test -e /proc/sys/net/mptcp/path_manager; then
 		_testnet_sysctl "$cli" net.mptcp.path_manager="$pm" || return 1
-	elif ip netns exec "$cli" test -e /proc/sys/net/mptcp/pm_type; then
+	elif nsenter --net="/run/netns/$cli" -- test -e /proc/sys/net/mptcp/pm_type; then
 		if [[ $pm == userspace ]]; then
 			_testnet_sysctl "$cli" net.mptcp.pm_type=1 || return 1
 		else
@@ -374,7 +379,7 @@ testnet_add_client_addr()
 	fi
 	_testnet_ip "$TESTNET_CLI_NS" addr add "$cidr" dev "$iface" "${nodad[@]}" || return 1
 	_testnet_ip "$TESTNET_CLI_NS" "$fam" rule add from "$addr" table "$table" pref 1000 || return 1
-	if ! ip -n "$TESTNET_SRV_NS" route get "$addr" 2>/dev/null | grep -q " dev $peer "; then
+	if ! nsenter --net="/run/netns/$TESTNET_SRV_NS" ip route get "$addr" 2>/dev/null | grep -q " dev $peer "; then
 		_testnet_ip "$TESTNET_SRV_NS" route replace "$addr" dev "$peer" || return 1
 	fi
 }

@@ -90,7 +90,7 @@ probe_for_anyone()
 # uid 65534 without capabilities (every step execs: $! is the command)
 unpriv_prefix()
 {
-	echo "ip netns exec $TESTNET_CLI_NS setpriv --reuid=65534" \
+	echo "nsenter --net=/run/netns/$TESTNET_CLI_NS -- setpriv --reuid=65534" \
 		"--regid=65534 --clear-groups --inh-caps=-all" \
 		"--bounding-set=-all --"
 }
@@ -101,10 +101,10 @@ set_endpoints()
 {
 	local e
 
-	ip -n "$TESTNET_CLI_NS" mptcp endpoint flush
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" ip mptcp endpoint flush
 	for e in "$@"; do
 		# shellcheck disable=SC2086
-		ip -n "$TESTNET_CLI_NS" mptcp endpoint add $e || return 1
+		nsenter --net="/run/netns/$TESTNET_CLI_NS" ip mptcp endpoint add $e || return 1
 	done
 }
 
@@ -140,7 +140,7 @@ stop_held()
 #    lid=LOCID rid=REMID", sorted
 ss_subflows()
 {
-	ip netns exec "$TESTNET_CLI_NS" ss -tinMH state established \
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" -- ss -tinMH state established \
 		"( dport = :$1 )" | awk '
 	# a device-bound socket shows as ADDR%DEV:PORT
 	/^[^ \t]/ { local_ = $(NF-1); remote = $NF

@@ -16,7 +16,7 @@ run_example()
 	local out=$1 name=$2 host=$3 i
 
 	mkfifo "$TESTNET_TMP/hold"
-	ip netns exec "$TESTNET_CLI_NS" "$MPSOCK_EXAMPLES/$name" -w "$host" \
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" -- "$MPSOCK_EXAMPLES/$name" -w "$host" \
 		"$PORT" 2 <"$TESTNET_TMP/hold" >"$out" 2>&1 &
 	EX_PID=$!
 	exec 7>"$TESTNET_TMP/hold"

@@ -9,7 +9,7 @@
 
 netns_setup
 OUT=$TESTNET_TMP/probe.out
-CLI="ip netns exec $TESTNET_CLI_NS"
+CLI="nsenter --net=/run/netns/$TESTNET_CLI_NS --"
 
 # fallback: MPTCP client, plain TCP server
 if run_held "$OUT" $CLI "$MPSOCK_PROBE" -e -H "$TESTNET_SRV_WIFI4" \
@@ -18,9 +18,9 @@ if run_held "$OUT" $CLI "$MPSOCK_PROBE" -e -H "$TESTNET_SRV_WIFI4" \
 		grep -qx "draft get_sub_ids EOPNOTSUPP" "$OUT"
 	# the subflow asked for MP_CAPABLE (m) and the peer never agreed (M)
 	check "fallback: ss -tiM shows MP_CAPABLE refused" \
-		bash -c "ip netns exec $TESTNET_CLI_NS ss -tinMH | grep -q 'tcp-ulp-mptcp flags:m[^M ]* '"
+		bash -c "nsenter --net=/run/netns/$TESTNET_CLI_NS -- ss -tinMH | grep -q 'tcp-ulp-mptcp flags:m[^M ]* '"
 	check "fallback: ss -M shows the MPTCP socket fell back" \
-		bash -c "ip netns exec $TESTNET_CLI_NS ss -MniH | grep -q fallback"
+		bash -c "nsenter --net=/run/netns/$TESTNET_CLI_NS -- ss -MniH | grep -q fallback"
 else
 	not_ok "fallback: probe ready"
 fi

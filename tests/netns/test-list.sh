@@ -47,7 +47,7 @@ list_case()
 }
 
 PROBE=$MPSOCK_PROBE
-CLI="ip netns exec $TESTNET_CLI_NS"
+CLI="nsenter --net=/run/netns/$TESTNET_CLI_NS --"
 testnet_add_client_addr wifi 10.0.1.3/24
 testnet_add_client_addr cell 10.0.2.3/24
 
