@@ -117,8 +117,10 @@ static void call_full_info(struct bench *b)
 	if (getsockopt(b->fd, SOL_MPTCP, MPTCP_FULL_INFO, &mfi, &len) < 0)
 		die("getsockopt(MPTCP_FULL_INFO)");
 	if (mfi.num_subflows < b->want) {
-		fprintf(stderr, "bench-list: FULL_INFO lists %u subflows, "
-				"expected %u\n", mfi.num_subflows, b->want);
+		fprintf(stderr,
+			"bench-list: FULL_INFO lists %u subflows, "
+			"expected %u\n",
+			mfi.num_subflows, b->want);
 		exit(2);
 	}
 }
@@ -159,8 +161,10 @@ static void call_floor(struct bench *b)
 		}
 	mps_snapshot_release(&snap);
 	if (n != b->want) {
-		fprintf(stderr, "bench-list: floor saw %u live subflows, "
-				"expected %u\n", n, b->want);
+		fprintf(stderr,
+			"bench-list: floor saw %u live subflows, "
+			"expected %u\n",
+			n, b->want);
 		exit(2);
 	}
 }
@@ -174,8 +178,10 @@ static void call_get_sub_ids(struct bench *b)
 			      &len) < 0)
 		die("mpsock_getsockopt(MPTCP_GET_SUB_IDS)");
 	if (b->ids[0] != b->want) {
-		fprintf(stderr, "bench-list: GET_SUB_IDS sub_count %u, "
-				"expected %u\n", b->ids[0], b->want);
+		fprintf(stderr,
+			"bench-list: GET_SUB_IDS sub_count %u, "
+			"expected %u\n",
+			b->ids[0], b->want);
 		exit(2);
 	}
 }
@@ -188,8 +194,10 @@ static void call_subflow_list(struct bench *b)
 	if (n < 0)
 		die("mpsock_subflow_list");
 	if ((unsigned int)n != b->want) {
-		fprintf(stderr, "bench-list: subflow_list %d subflows, "
-				"expected %u\n", n, b->want);
+		fprintf(stderr,
+			"bench-list: subflow_list %d subflows, "
+			"expected %u\n",
+			n, b->want);
 		exit(2);
 	}
 }
@@ -281,8 +289,9 @@ static void wait_subflows(int fd, int want, uint64_t t0)
 		if (ok == want && total == want)
 			break;
 		if (now_ns() - t0 > WAIT_SECS * 1000000000ull) {
-			fprintf(stderr, "bench-list: %d live subflows (%d ready)"
-					" after %d s, wanted %d\n",
+			fprintf(stderr,
+				"bench-list: %d live subflows (%d ready)"
+				" after %d s, wanted %d\n",
 				total, ok, WAIT_SECS, want);
 			exit(3);
 		}
@@ -359,7 +368,7 @@ static void unrelated_open(struct unrelated *u, unsigned int n)
 /* Reset, not FIN: no TIME_WAIT sockets left behind for the next run. */
 static void unrelated_close(struct unrelated *u)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
 	unsigned int i;
 
 	for (i = 0; i < u->n; i++) {
@@ -487,8 +496,8 @@ int main(int argc, char **argv)
 		       "p99_us=%.2f\n",
 		       b->want, unrelated, kind_name[k], p50[k], p99[k]);
 	}
-	printf("summary subflows=%u unrelated=%u iters=%u (medians)\n",
-	       b->want, unrelated, iters);
+	printf("summary subflows=%u unrelated=%u iters=%u (medians)\n", b->want,
+	       unrelated, iters);
 	printf("  (c)/(a) get_sub_ids / full_info    %6.2f\n",
 	       p50[K_GET_SUB_IDS] / p50[K_FULL_INFO]);
 	printf("  (c)/(b) get_sub_ids / floor        %6.2f  (target <= 1.20)\n",

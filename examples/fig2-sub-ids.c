@@ -20,7 +20,7 @@
 
 static int connect_mptcp(const char *host, const char *port)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *p;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *p;
 	int fd = -1, err;
 
 	err = getaddrinfo(host, port, &hints, &ai);

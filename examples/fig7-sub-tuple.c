@@ -18,7 +18,7 @@
 
 static int connect_mptcp(const char *host, const char *port)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *p;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai, *p;
 	int fd = -1, err;
 
 	err = getaddrinfo(host, port, &hints, &ai);
@@ -131,8 +131,8 @@ int main(int argc, char **argv)
 		printf("\tip src : %s src port : %hu\n",
 		       inet_ntoa(sin->sin_addr), ntohs(sin->sin_port));
 
-		sin = (struct sockaddr_in *)&sub_tuple->addrs[sizeof(
-			struct sockaddr_in)];
+		sin = (struct sockaddr_in *)&sub_tuple
+			      ->addrs[sizeof(struct sockaddr_in)];
 
 		printf("\tip dst : %s dst port : %hu\n",
 		       inet_ntoa(sin->sin_addr), ntohs(sin->sin_port));

@@ -73,7 +73,8 @@ static void print_subflows(int fd, double t, unsigned long long sent)
 		printf("         id %u  %s -> %s  %s%s  %llu bytes acked\n",
 		       sf[i].id, l, r,
 		       sf[i].flags & MPSOCK_SUBFLOW_JOINED ? "join" : "initial",
-		       sf[i].flags & MPSOCK_SUBFLOW_BACKUP_LOCAL ? " backup" : "",
+		       sf[i].flags & MPSOCK_SUBFLOW_BACKUP_LOCAL ? " backup"
+								 : "",
 		       (unsigned long long)ti.tcpi_bytes_acked);
 	}
 	fflush(stdout);
@@ -94,7 +95,7 @@ static unsigned long long fingerprint(int fd)
 
 static int connect_mptcp(const char *host, const char *port)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
 	int fd;
 
 	if (getaddrinfo(host, port, &hints, &ai))
@@ -164,8 +165,7 @@ int main(int argc, char **argv)
 	peer_count = be64toh(peer_count);
 	printf("server received %llu of %llu bytes, checksum %016llx %s\n",
 	       peer_count, sent, peer_hash,
-	       peer_hash == hash && peer_count == sent ? "matches" :
-							 "DIFFERS");
+	       peer_hash == hash && peer_count == sent ? "matches" : "DIFFERS");
 	close(fd);
 	return peer_hash == hash && peer_count == sent ? 0 : 1;
 }

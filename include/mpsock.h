@@ -129,7 +129,7 @@ MPSOCK_API int mpsock_setsockopt(int fd, int level, int optname,
 /* Native layer. */
 
 /* mpsock_subflow.flags */
-#define MPSOCK_SUBFLOW_BACKUP_LOCAL 0x01  /* this host asked for backup */
+#define MPSOCK_SUBFLOW_BACKUP_LOCAL 0x01 /* this host asked for backup */
 #define MPSOCK_SUBFLOW_BACKUP_REMOTE 0x02 /* the peer asked for backup */
 #define MPSOCK_SUBFLOW_FULLY_ESTABLISHED 0x04
 #define MPSOCK_SUBFLOW_JOINED 0x08 /* MP_JOIN subflow, not the initial one */
@@ -144,11 +144,11 @@ MPSOCK_API int mpsock_setsockopt(int fd, int level, int optname,
  */
 struct mpsock_subflow {
 	__u32 id;
-	__u8 state;	   /* TCP state, as tcpi_state (TCP_ESTABLISHED, ...) */
-	__u8 local_addr_id;  /* MPTCP address ids (not subflow ids) */
+	__u8 state; /* TCP state, as tcpi_state (TCP_ESTABLISHED, ...) */
+	__u8 local_addr_id; /* MPTCP address ids (not subflow ids) */
 	__u8 remote_addr_id;
-	__u8 flags;	   /* MPSOCK_SUBFLOW_* */
-	__u32 diag_flags;  /* raw MPTCP_SUBFLOW_FLAG_* bits from sock_diag */
+	__u8 flags; /* MPSOCK_SUBFLOW_* */
+	__u32 diag_flags; /* raw MPTCP_SUBFLOW_FLAG_* bits from sock_diag */
 	__u32 reserved[3]; /* zero; room for later fields */
 	struct sockaddr_storage local;
 	struct sockaddr_storage remote;

@@ -25,7 +25,7 @@
 #define DIAG_BATCH 32
 /* One reply: inet_diag_msg, tcp_info and the ULP nest, with room to grow. */
 #define DIAG_REPLY_MAX 2048
-#define DIAG_REQ_SIZE \
+#define DIAG_REQ_SIZE                                                          \
 	(MNL_ALIGN(sizeof(struct nlmsghdr)) + sizeof(struct inet_diag_req_v2))
 
 /*
@@ -127,7 +127,8 @@ static __be16 diag_port(const struct sockaddr_storage *ss)
 }
 
 static size_t diag_put_request(char *buf, __u32 seq,
-			       const struct mptcp_subflow_info *sfi, int ifindex)
+			       const struct mptcp_subflow_info *sfi,
+			       int ifindex)
 {
 	const struct sockaddr_storage *local =
 		(const struct sockaddr_storage *)&sfi->addrs.ss_local;

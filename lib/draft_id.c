@@ -32,8 +32,7 @@ bool mps_draft_id_shadowed(const struct mps_snapshot *snap, unsigned int idx)
 	for (i = 0; i < snap->count; i++) {
 		if (i == idx || !mps_snapshot_live(snap, i))
 			continue;
-		if (mps_draft_id(snap->info[i].id) == d &&
-		    snap->info[i].id < k)
+		if (mps_draft_id(snap->info[i].id) == d && snap->info[i].id < k)
 			return true;
 	}
 	return false;

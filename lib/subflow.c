@@ -11,8 +11,8 @@
 
 socklen_t mps_sockaddr_len(sa_family_t family)
 {
-	return family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-				    sizeof(struct sockaddr_in);
+	return family == AF_INET6 ? sizeof(struct sockaddr_in6)
+				  : sizeof(struct sockaddr_in);
 }
 
 static __u8 subflow_flags(const struct mps_sf_diag *d)
@@ -28,7 +28,8 @@ static __u8 subflow_flags(const struct mps_sf_diag *d)
 		f |= MPSOCK_SUBFLOW_BACKUP_REMOTE;
 	if (d->flags & MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED)
 		f |= MPSOCK_SUBFLOW_FULLY_ESTABLISHED;
-	if (d->flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_JOIN_REM))
+	if (d->flags &
+	    (MPTCP_SUBFLOW_FLAG_JOIN_LOC | MPTCP_SUBFLOW_FLAG_JOIN_REM))
 		f |= MPSOCK_SUBFLOW_JOINED;
 	return f;
 }
@@ -70,8 +71,8 @@ int mpsock_subflow_list(int fd, struct mpsock_subflow *subs, unsigned int n)
 	for (done = 0; done < snap.count; done += chunk) {
 		unsigned int base = live, want;
 
-		chunk = snap.count - done < MPS_SF_INLINE ? snap.count - done :
-							    MPS_SF_INLINE;
+		chunk = snap.count - done < MPS_SF_INLINE ? snap.count - done
+							  : MPS_SF_INLINE;
 		for (i = done, want = 0; i < done + chunk; i++)
 			if (mps_snapshot_live(&snap, i))
 				idx[want++] = i;

@@ -85,7 +85,7 @@ static void fmt_addr(const void *sa, char *out, size_t len)
 
 static int connect_to(const char *host, const char *port, int fam, bool plain)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
 	char mapped[64];
 	int fd, r, proto = plain ? IPPROTO_TCP : IPPROTO_MPTCP;
 
@@ -269,8 +269,8 @@ static void print_sub_tcp_info(int fd)
 		g.optname = TCP_INFO;
 		g.optval = (char *)&ti;
 		g.optlen = &tl;
-		if (mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT,
-				      &g, &gl)) {
+		if (mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
+				      &gl)) {
 			printf("draft sub_tcp_info id=%u %s\n", g.id,
 			       errname(errno));
 			exit(4);
@@ -345,8 +345,9 @@ int main(int argc, char **argv)
 			soft = true;
 			break;
 		default:
-			fprintf(stderr, "usage: mpsock-probe [-4|-6|-m] [-P] "
-					"[-n N] [-t S] [-H] [-g] [-e] HOST PORT\n");
+			fprintf(stderr,
+				"usage: mpsock-probe [-4|-6|-m] [-P] "
+				"[-n N] [-t S] [-H] [-g] [-e] HOST PORT\n");
 			return 64;
 		}
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Test server for the netns test network: a single-threaded epoll loop that
- * echoes, discards or checksums whatever each MPTCP (or plain TCP) client sends.
+ * echoes, discards or checksums whatever each MPTCP (or plain TCP) client
+ * sends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,11 +41,11 @@ enum mode {
 
 struct conn {
 	int fd;
-	bool eof;		/* peer sent FIN */
-	uint8_t *pending;	/* bytes still to be written */
+	bool eof; /* peer sent FIN */
+	uint8_t *pending; /* bytes still to be written */
 	size_t pending_len;
 	size_t pending_off;
-	uint64_t hash;		/* checksum mode */
+	uint64_t hash; /* checksum mode */
 	uint64_t count;
 };
 
@@ -54,7 +55,7 @@ static char signal_tag;
 
 static enum mode mode = MODE_ECHO;
 static uint8_t iobuf[IOBUF_SIZE];
-static int reserve_fd = -1;	/* released on EMFILE to drop a connection */
+static int reserve_fd = -1; /* released on EMFILE to drop a connection */
 
 static void usage(FILE *f)
 {
@@ -81,12 +82,14 @@ static int write_pidfile(const char *path)
 	}
 	f = fopen(tmp, "w");
 	if (!f) {
-		fprintf(stderr, "mpsock-testsrv: %s: %s\n", tmp, strerror(errno));
+		fprintf(stderr, "mpsock-testsrv: %s: %s\n", tmp,
+			strerror(errno));
 		return -1;
 	}
 	fprintf(f, "%ld\n", (long)getpid());
 	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "mpsock-testsrv: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "mpsock-testsrv: %s: %s\n", path,
+			strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -114,17 +117,22 @@ static int open_listener(bool tcp, unsigned int port)
 	int one = 1, zero = 0;
 	int fd;
 
-	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    proto);
 	if (fd < 0) {
 		fprintf(stderr, "mpsock-testsrv: socket(%s): %s%s\n",
 			tcp ? "TCP" : "MPTCP", strerror(errno),
-			!tcp && (errno == EPROTONOSUPPORT || errno == ENOPROTOOPT) ?
-			" (kernel without MPTCP, or net.mptcp.enabled=0?)" : "");
+			!tcp && (errno == EPROTONOSUPPORT ||
+				 errno == ENOPROTOOPT)
+				? " (kernel without MPTCP, or net.mptcp.enabled=0?)"
+				: "");
 		return -1;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) {
-		fprintf(stderr, "mpsock-testsrv: setsockopt: %s\n", strerror(errno));
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) <
+		    0) {
+		fprintf(stderr, "mpsock-testsrv: setsockopt: %s\n",
+			strerror(errno));
 		goto err;
 	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -133,7 +141,8 @@ static int open_listener(bool tcp, unsigned int port)
 		goto err;
 	}
 	if (listen(fd, BACKLOG) < 0) {
-		fprintf(stderr, "mpsock-testsrv: listen: %s\n", strerror(errno));
+		fprintf(stderr, "mpsock-testsrv: listen: %s\n",
+			strerror(errno));
 		goto err;
 	}
 	return fd;
@@ -151,12 +160,13 @@ static int open_signalfd(void)
 	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);	/* stays ignored if inherited ignored */
+	sigaddset(&set, SIGINT); /* stays ignored if inherited ignored */
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -1;
 	fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (fd < 0)
-		fprintf(stderr, "mpsock-testsrv: signalfd: %s\n", strerror(errno));
+		fprintf(stderr, "mpsock-testsrv: signalfd: %s\n",
+			strerror(errno));
 	return fd;
 }
 
@@ -170,7 +180,7 @@ static void conn_close(int epfd, struct conn *c)
 
 static int conn_set_events(int epfd, struct conn *c, uint32_t events)
 {
-	struct epoll_event ev = { .events = events, .data.ptr = c };
+	struct epoll_event ev = {.events = events, .data.ptr = c};
 
 	return epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -242,7 +252,7 @@ static int conn_finish(struct conn *c)
 	uint8_t reply[16];
 
 	if (mode != MODE_CHECKSUM)
-		return -1;	/* close */
+		return -1; /* close */
 	put_be64(reply, c->hash);
 	put_be64(reply + 8, c->count);
 	return conn_send(c, reply, sizeof(reply));
@@ -256,7 +266,8 @@ static bool conn_readable(struct conn *c)
 
 	n = recv(c->fd, iobuf, sizeof(iobuf), 0);
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK;
+		return errno == EINTR || errno == EAGAIN ||
+		       errno == EWOULDBLOCK;
 	if (n == 0) {
 		c->eof = true;
 		return conn_finish(c) >= 0;
@@ -325,8 +336,8 @@ static void handle_listener(int epfd, int lfd)
 				fd = accept(lfd, NULL, NULL);
 				if (fd >= 0)
 					close(fd);
-				reserve_fd = open("/dev/null",
-						  O_RDONLY | O_CLOEXEC);
+				reserve_fd =
+					open("/dev/null", O_RDONLY | O_CLOEXEC);
 				continue;
 			}
 			if (errno != EAGAIN && errno != EWOULDBLOCK)
@@ -366,12 +377,12 @@ static int parse_port(const char *s, unsigned int *port)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "tcp", no_argument, NULL, 't' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "pidfile", required_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{"tcp", no_argument, NULL, 't'},
+		{"port", required_argument, NULL, 'p'},
+		{"mode", required_argument, NULL, 'm'},
+		{"pidfile", required_argument, NULL, 'P'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	struct epoll_event events[MAX_EVENTS];
 	struct epoll_event ev;
@@ -388,7 +399,8 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			if (parse_port(optarg, &port) < 0) {
-				fprintf(stderr, "mpsock-testsrv: bad port '%s'\n",
+				fprintf(stderr,
+					"mpsock-testsrv: bad port '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -401,7 +413,8 @@ int main(int argc, char **argv)
 			} else if (!strcmp(optarg, "checksum")) {
 				mode = MODE_CHECKSUM;
 			} else {
-				fprintf(stderr, "mpsock-testsrv: bad mode '%s'\n",
+				fprintf(stderr,
+					"mpsock-testsrv: bad mode '%s'\n",
 					optarg);
 				return 2;
 			}

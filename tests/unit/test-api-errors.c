@@ -49,13 +49,12 @@ int main(void)
 	/* every other option goes to libc untouched */
 	v = 1;
 	CHECK("pass-through setsockopt(TCP_NODELAY)",
-	      mpsock_setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v,
-				sizeof(v)) == 0);
+	      mpsock_setsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v)) ==
+		      0);
 	v = 0;
 	len = sizeof(v);
 	CHECK("pass-through getsockopt(TCP_NODELAY)",
-	      mpsock_getsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v, &len) ==
-			      0 &&
+	      mpsock_getsockopt(tcp, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0 &&
 		      v == 1);
 	len = sizeof(v);
 	CHECK("pass-through getsockopt(SO_TYPE)",
@@ -103,28 +102,27 @@ int main(void)
 	      mpsock_subflow_list(mp, &sf, 1) == 0);
 
 	{
-		struct mptcp_sub_getsockopt g = { .id = 1,
-						  .level = IPPROTO_IP,
-						  .optname = 1 };
+		struct mptcp_sub_getsockopt g = {
+			.id = 1, .level = IPPROTO_IP, .optname = 1};
 		unsigned int gl = 4;
 		int val;
 
 		g.optval = (char *)&val;
 		g.optlen = &gl;
 		len = sizeof(g);
-		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT,
-				      &g, &len);
+		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
+				      &len);
 		CHECK("SUB_GETSOCKOPT other than TCP_INFO: ENOPROTOOPT (later)",
 		      r == -1 && errno == ENOPROTOOPT);
 		len = sizeof(g) - 1;
-		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT,
-				      &g, &len);
+		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
+				      &len);
 		CHECK("SUB_GETSOCKOPT short struct: EINVAL",
 		      r == -1 && errno == EINVAL);
 	}
 	{
-		static const int later[] = { MPTCP_CLOSE_SUB_ID,
-					     MPTCP_OPEN_SUB_TUPLE, 70, 73 };
+		static const int later[] = {MPTCP_CLOSE_SUB_ID,
+					    MPTCP_OPEN_SUB_TUPLE, 70, 73};
 		bool all = true;
 		unsigned int i;
 
@@ -148,9 +146,9 @@ int main(void)
 	/* a listener is not a subflow, though FULL_INFO lists it */
 	mp = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
 	{
-		struct sockaddr_in lo = { .sin_family = AF_INET,
-					  .sin_addr.s_addr =
-						  htonl(INADDR_LOOPBACK) };
+		struct sockaddr_in lo = {.sin_family = AF_INET,
+					 .sin_addr.s_addr =
+						 htonl(INADDR_LOOPBACK)};
 
 		if (bind(mp, (struct sockaddr *)&lo, sizeof(lo)) == 0 &&
 		    listen(mp, 1) == 0) {

@@ -34,28 +34,31 @@ int main(void)
 	CHECK("kernel id 511 maps to 1", mps_draft_id(511) == 1);
 	CHECK("kernel id 0 has no draft id", mps_draft_id(0) == 0);
 	CHECK("largest kernel id maps into 1..255",
-	      mps_draft_id(0xffffffffu) >= 1 && mps_draft_id(0xffffffffu) <= 255);
+	      mps_draft_id(0xffffffffu) >= 1 &&
+		      mps_draft_id(0xffffffffu) <= 255);
 
 	{
-		const __u32 ids[] = { 1, 2, 256 };
-		const __u8 st[] = { TCP_ESTABLISHED, TCP_ESTABLISHED,
-				    TCP_ESTABLISHED };
+		const __u32 ids[] = {1, 2, 256};
+		const __u8 st[] = {TCP_ESTABLISHED, TCP_ESTABLISHED,
+				   TCP_ESTABLISHED};
 
 		snap_init(&s, ids, st, 3);
 		CHECK("older subflow keeps a shared draft id",
 		      !mps_draft_id_shadowed(&s, 0));
 		CHECK("newer subflow on the same draft id is hidden",
 		      mps_draft_id_shadowed(&s, 2));
-		CHECK("draft id 1 names kernel id 1", mps_draft_find(&s, 1) == 0);
-		CHECK("draft id 2 names kernel id 2", mps_draft_find(&s, 2) == 1);
+		CHECK("draft id 1 names kernel id 1",
+		      mps_draft_find(&s, 1) == 0);
+		CHECK("draft id 2 names kernel id 2",
+		      mps_draft_find(&s, 2) == 1);
 		CHECK("unused draft id is not found",
 		      mps_draft_find(&s, 3) == -ESRCH);
 		CHECK("draft id 0 is never found",
 		      mps_draft_find(&s, 0) == -ESRCH);
 	}
 	{
-		const __u32 ids[] = { 1, 256 };
-		const __u8 st[] = { TCP_CLOSE, TCP_ESTABLISHED };
+		const __u32 ids[] = {1, 256};
+		const __u8 st[] = {TCP_CLOSE, TCP_ESTABLISHED};
 
 		snap_init(&s, ids, st, 2);
 		CHECK("a closed subflow shadows nobody",
@@ -64,8 +67,8 @@ int main(void)
 		      mps_draft_find(&s, 1) == 1);
 	}
 	{
-		const __u32 ids[] = { 0, 2 };
-		const __u8 st[] = { TCP_CLOSE, TCP_SYN_SENT };
+		const __u32 ids[] = {0, 2};
+		const __u8 st[] = {TCP_CLOSE, TCP_SYN_SENT};
 
 		snap_init(&s, ids, st, 2);
 		CHECK("reset initial subflow (id 0, CLOSE) is not found",

@@ -13,10 +13,8 @@ int main(void)
 {
 	CHECK("option numbers 66..72",
 	      MPTCP_GET_SUB_IDS == 66 && MPTCP_CLOSE_SUB_ID == 67 &&
-		      MPTCP_GET_SUB_TUPLE == 68 &&
-		      MPTCP_OPEN_SUB_TUPLE == 69 &&
-		      MPTCP_SUB_GETSOCKOPT == 71 &&
-		      MPTCP_SUB_SETSOCKOPT == 72);
+		      MPTCP_GET_SUB_TUPLE == 68 && MPTCP_OPEN_SUB_TUPLE == 69 &&
+		      MPTCP_SUB_GETSOCKOPT == 71 && MPTCP_SUB_SETSOCKOPT == 72);
 	CHECK("MPTCP_CLOSE_SUBFLOW is the draft's other name",
 	      MPTCP_CLOSE_SUBFLOW == MPTCP_CLOSE_SUB_ID);
 	CHECK("RST constant is not a SHUT_* value",

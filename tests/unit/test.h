@@ -7,16 +7,16 @@
 
 static int test_n, test_failed;
 
-#define CHECK(name, cond)                                                \
-	do {                                                             \
-		test_n++;                                                \
-		if (cond) {                                              \
-			printf("ok %d - %s\n", test_n, name);            \
-		} else {                                                 \
-			test_failed++;                                   \
-			printf("not ok %d - %s (%s:%d: %s)\n", test_n,   \
-			       name, __FILE__, __LINE__, #cond);         \
-		}                                                        \
+#define CHECK(name, cond)                                                      \
+	do {                                                                   \
+		test_n++;                                                      \
+		if (cond) {                                                    \
+			printf("ok %d - %s\n", test_n, name);                  \
+		} else {                                                       \
+			test_failed++;                                         \
+			printf("not ok %d - %s (%s:%d: %s)\n", test_n, name,   \
+			       __FILE__, __LINE__, #cond);                     \
+		}                                                              \
 	} while (0)
 
 static inline int test_done(void)
