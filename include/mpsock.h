@@ -46,6 +46,11 @@ extern "C" {
 #define MPTCP_SUB_SETSOCKOPT 72
 /* Section 3.3 of the draft calls MPTCP_CLOSE_SUB_ID by this name. */
 #define MPTCP_CLOSE_SUBFLOW MPTCP_CLOSE_SUB_ID
+/*
+ * Extension (not in the draft): change the backup priority of an existing
+ * subflow, with struct mptcp_sub_prio, through setsockopt() or getsockopt().
+ */
+#define MPTCP_SUB_PRIO 73
 
 /*
  * mptcp_close_sub_id.how: SHUT_RDWR closes gracefully (FIN); MPTCP_SHUT_RST
@@ -88,6 +93,12 @@ struct mptcp_sub_tuple {
 struct mptcp_close_sub_id {
 	__u8 id;
 	int how; /* SHUT_RDWR or MPTCP_SHUT_RST */
+};
+
+/* MPTCP_SUB_PRIO (extension): low_prio 1 makes the subflow a backup. */
+struct mptcp_sub_prio {
+	__u8 id;
+	__u8 low_prio;
 };
 
 /* MPTCP_SUB_GETSOCKOPT and MPTCP_SUB_SETSOCKOPT (Figure 8). */
@@ -182,6 +193,64 @@ MPSOCK_API int mpsock_subflow_get(int fd, __u32 id, struct mpsock_subflow *sub);
  */
 MPSOCK_API int mpsock_subflow_tcp_info(int fd, __u32 id, void *info,
 				       socklen_t *len);
+
+/* mpsock_subflow_open() flags */
+#define MPSOCK_OPEN_BACKUP 0x1 /* join as a backup subflow */
+
+/**
+ * mpsock_subflow_open() - open a subflow from @local to @remote.
+ * @local: source address; INADDR_ANY / in6addr_any lets routing choose;
+ *         port 0 lets the kernel choose
+ * @remote: destination; port 0 means the connection's remote port
+ * @addrlen: size of each address (both of one family)
+ * @id: the new subflow's kernel id (out, may be NULL)
+ *
+ * Returns once the SYN is queued: 0, or -1 with errno set.  Needs a fully
+ * established connection created under the userspace path manager, and
+ * CAP_NET_ADMIN or mpsockd.  mpsock_errmsg() explains a failure.
+ */
+MPSOCK_API int mpsock_subflow_open(int fd, const struct sockaddr *local,
+				   const struct sockaddr *remote,
+				   socklen_t addrlen, unsigned int flags,
+				   __u32 *id);
+
+/**
+ * mpsock_subflow_open_wait() - open a subflow and wait for the handshake.
+ * @timeout_ms: how long to wait; -1 for the longest allowed (120 s)
+ *
+ * Returns 0 once the subflow is established, or -1 with errno set:
+ * ECONNREFUSED, ETIMEDOUT (the kernel's SYN timeout, or @timeout_ms, after
+ * which the attempt is cancelled), ECONNRESET, or an mpsock_subflow_open()
+ * error.
+ */
+MPSOCK_API int mpsock_subflow_open_wait(int fd, const struct sockaddr *local,
+					const struct sockaddr *remote,
+					socklen_t addrlen, unsigned int flags,
+					int timeout_ms, __u32 *id);
+
+/**
+ * mpsock_subflow_close() - close one subflow.
+ * @how: SHUT_RDWR (graceful, FIN) or MPTCP_SHUT_RST (reset)
+ *
+ * The connection goes on over its other subflows; closing the last one
+ * leaves it open, waiting for a new subflow.  Returns 0, or -1 with errno
+ * set (ESRCH: no live subflow with that id; EOPNOTSUPP: SHUT_RD/SHUT_WR).
+ */
+MPSOCK_API int mpsock_subflow_close(int fd, __u32 id, int how);
+
+/**
+ * mpsock_subflow_set_backup() - make a subflow a backup one, or not.
+ *
+ * Sends MP_PRIO on that subflow.  Returns 0, or -1 with errno set.
+ */
+MPSOCK_API int mpsock_subflow_set_backup(int fd, __u32 id, bool backup);
+
+/**
+ * mpsock_errmsg() - why the calling thread's last control call failed.
+ *
+ * The kernel's or mpsockd's explanation, or "" after a success.
+ */
+MPSOCK_API const char *mpsock_errmsg(void);
 
 /**
  * mpsock_version() - the library's version string, e.g. "0.1.0".

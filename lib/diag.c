@@ -126,7 +126,7 @@ static __be16 diag_port(const struct sockaddr_storage *ss)
 	return ((const struct sockaddr_in6 *)ss)->sin6_port;
 }
 
-static size_t diag_put_request(char *buf, __u32 seq,
+static size_t diag_put_request(char *buf, __u32 seq, __u16 type,
 			       const struct mptcp_subflow_info *sfi,
 			       int ifindex)
 {
@@ -138,7 +138,7 @@ static size_t diag_put_request(char *buf, __u32 seq,
 	struct nlmsghdr *nlh;
 
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
 	nlh->nlmsg_seq = seq;
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
@@ -219,6 +219,11 @@ static int diag_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!d)
 		return MNL_CB_OK; /* a stale reply of an earlier, failed call */
+	if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct inet_diag_msg))) {
+		const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+
+		d->ifindex = m->id.idiag_if;
+	}
 	return mnl_attr_parse(nlh, sizeof(struct inet_diag_msg), diag_attr_cb,
 			      d);
 }
@@ -256,6 +261,7 @@ static int diag_batch(struct diag_ctx *ctx, const struct mps_snapshot *snap,
 	p->n = n;
 	for (i = 0; i < n; i++)
 		len += diag_put_request(ctx->req + len, p->seq0 + i,
+					SOCK_DIAG_BY_FAMILY,
 					&snap->info[idx[i]], ifindex);
 	if (mnl_socket_sendto(ctx->nl, ctx->req, len) < 0)
 		return -errno;
@@ -357,4 +363,38 @@ fail:
 	mnl_socket_close(ctx->nl);
 	ctx->nl = NULL;
 	return err;
+}
+
+/*
+ * Reset one subflow (SOCK_DESTROY, CAP_NET_ADMIN): the kernel sends an RST
+ * with MP_TCPRST and the connection goes on over its other subflows.
+ */
+int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
+		     __u32 ifindex)
+{
+	struct diag_ctx *ctx;
+	struct diag_parse p;
+	struct mps_sf_diag d = {0};
+	ssize_t n;
+	int err;
+
+	err = diag_ctx_get(&ctx);
+	if (err)
+		return err;
+	p.out = &d;
+	p.n = 1;
+	p.seq0 = ++ctx->seq;
+	p.err = 0;
+	n = diag_put_request(ctx->req, p.seq0, SOCK_DESTROY, &snap->info[i],
+			     ifindex);
+	((struct nlmsghdr *)ctx->req)->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(ctx->nl, ctx->req, n) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(ctx->nl, ctx->reply[0], DIAG_REPLY_MAX);
+	if (n < 0)
+		return -errno;
+	if (mnl_cb_run2(ctx->reply[0], n, p.seq0, ctx->portid, diag_msg_cb, &p,
+			diag_ctl_cb, NLMSG_MIN_TYPE) < 0)
+		return -errno;
+	return p.err;
 }

@@ -168,6 +168,114 @@ static int draft_sub_getsockopt(int fd, void *optval, socklen_t *optlen)
 	return err;
 }
 
+/* The kernel id of the live subflow the draft calls @draft_id. */
+static int draft_kernel_id(int fd, __u8 draft_id, __u32 *id)
+{
+	struct mps_snapshot snap;
+	int i, err;
+
+	err = mps_snapshot_take(fd, &snap);
+	if (err)
+		return err;
+	i = mps_draft_find(&snap, draft_id);
+	if (i >= 0)
+		*id = snap.info[i].id;
+	mps_snapshot_release(&snap);
+	return i < 0 ? -EINVAL : 0;
+}
+
+/* A native call's errno, with the draft's EINVAL for an unknown id. */
+static int draft_errno(int r)
+{
+	if (!r)
+		return 0;
+	return errno == ESRCH ? -EINVAL : -errno;
+}
+
+/*
+ * MPTCP_OPEN_SUB_TUPLE: exactly a header and two sockaddrs of one family.
+ * @optlen is NULL through setsockopt(), which cannot return the id.
+ */
+static int draft_open_sub_tuple(int fd, void *optval, socklen_t len,
+				socklen_t *optlen)
+{
+	const size_t head = offsetof(struct mptcp_sub_tuple, addrs);
+	struct sockaddr_storage l, r;
+	struct mptcp_sub_tuple t;
+	socklen_t salen;
+	__u32 id = 0;
+	int err;
+
+	if (len == head + 2 * sizeof(struct sockaddr_in))
+		salen = sizeof(struct sockaddr_in);
+	else if (len == head + 2 * sizeof(struct sockaddr_in6))
+		salen = sizeof(struct sockaddr_in6);
+	else
+		return -EINVAL;
+	memcpy(&t, optval, head);
+	memset(&l, 0, sizeof(l));
+	memset(&r, 0, sizeof(r));
+	memcpy(&l, (char *)optval + head, salen);
+	memcpy(&r, (char *)optval + head + salen, salen);
+	if (mps_sockaddr_len(l.ss_family) != salen ||
+	    l.ss_family != r.ss_family)
+		return -EINVAL;
+	err = draft_errno(mpsock_subflow_open(
+		fd, (struct sockaddr *)&l, (struct sockaddr *)&r, salen,
+		t.prio ? MPSOCK_OPEN_BACKUP : 0, &id));
+	if (err)
+		return err;
+	if (optlen) {
+		*(__u8 *)optval = mps_draft_id(id);
+		*optlen = len;
+	}
+	return 0;
+}
+
+/*
+ * MPTCP_CLOSE_SUB_ID.  A one-byte request is a program built for the
+ * reference implementation, whose struct had no "how": it meant a forced
+ * close, a reset.
+ */
+static int draft_close_sub_id(int fd, const void *optval, socklen_t len)
+{
+	struct mptcp_close_sub_id c = {0};
+	__u32 id;
+	int err;
+
+	if (len == 1) {
+		memcpy(&c.id, optval, 1);
+		c.how = MPTCP_SHUT_RST;
+	} else if (len >= sizeof(c)) {
+		memcpy(&c, optval, sizeof(c));
+	} else {
+		return -EINVAL;
+	}
+	if (c.how != SHUT_RD && c.how != SHUT_WR && c.how != SHUT_RDWR &&
+	    c.how != MPTCP_SHUT_RST)
+		return -EINVAL;
+	err = draft_kernel_id(fd, c.id, &id);
+	if (err)
+		return err;
+	return draft_errno(mpsock_subflow_close(fd, id, c.how));
+}
+
+/* MPTCP_SUB_PRIO, our extension: backup priority of one subflow. */
+static int draft_sub_prio(int fd, const void *optval, socklen_t len)
+{
+	struct mptcp_sub_prio p;
+	__u32 id;
+	int err;
+
+	if (len < sizeof(p))
+		return -EINVAL;
+	memcpy(&p, optval, sizeof(p));
+	err = draft_kernel_id(fd, p.id, &id);
+	if (err)
+		return err;
+	return draft_errno(mpsock_subflow_set_backup(fd, id, p.low_prio));
+}
+
 int mpsock_getsockopt(int fd, int level, int optname, void *optval,
 		      socklen_t *optlen)
 {
@@ -188,8 +296,18 @@ int mpsock_getsockopt(int fd, int level, int optname, void *optval,
 	case MPTCP_SUB_GETSOCKOPT:
 		err = draft_sub_getsockopt(fd, optval, optlen);
 		break;
+	/* the reference implementation used getsockopt() for everything */
+	case MPTCP_OPEN_SUB_TUPLE:
+		err = draft_open_sub_tuple(fd, optval, *optlen, optlen);
+		break;
+	case MPTCP_CLOSE_SUB_ID:
+		err = draft_close_sub_id(fd, optval, *optlen);
+		break;
+	case MPTCP_SUB_PRIO:
+		err = draft_sub_prio(fd, optval, *optlen);
+		break;
 	default:
-		/* open, close, per-subflow setsockopt: not in this release */
+		/* per-subflow socket options: not in this release */
 		err = -ENOPROTOOPT;
 		break;
 	}
@@ -199,8 +317,27 @@ int mpsock_getsockopt(int fd, int level, int optname, void *optval,
 int mpsock_setsockopt(int fd, int level, int optname, const void *optval,
 		      socklen_t optlen)
 {
+	int err;
+
 	if (!mps_draft_is_ours(level, optname))
 		return setsockopt(fd, level, optname, optval, optlen);
-	/* no draft option can be set in this release */
-	return mps_fail(-ENOPROTOOPT);
+	if (!optval && optlen)
+		return mps_fail(-EFAULT);
+
+	switch (optname) {
+	case MPTCP_OPEN_SUB_TUPLE:
+		err = draft_open_sub_tuple(fd, (void *)optval, optlen, NULL);
+		break;
+	case MPTCP_CLOSE_SUB_ID:
+		err = draft_close_sub_id(fd, optval, optlen);
+		break;
+	case MPTCP_SUB_PRIO:
+		err = draft_sub_prio(fd, optval, optlen);
+		break;
+	default:
+		/* read-only options, and per-subflow setsockopt (later) */
+		err = -ENOPROTOOPT;
+		break;
+	}
+	return err ? mps_fail(err) : 0;
 }

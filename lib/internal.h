@@ -36,6 +36,7 @@ struct mps_snapshot {
 /* What sock_diag tells about one subflow. */
 struct mps_sf_diag {
 	__u32 flags; /* MPTCP_SUBFLOW_FLAG_* */
+	__u32 ifindex; /* bound device, 0 if none */
 	__u8 local_addr_id;
 	__u8 remote_addr_id;
 	bool found;
@@ -60,6 +61,97 @@ static inline bool mps_snapshot_live(const struct mps_snapshot *snap,
 /* diag.c */
 int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
 		    unsigned int n, struct mps_sf_diag *out);
+int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
+		     __u32 ifindex);
+
+/* genl.c: the "mptcp_pm" generic netlink family */
+struct mps_genl {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	__u32 seq;
+	__u16 family;
+	__u32 events_group;
+};
+
+struct nlmsghdr;
+typedef int (*mps_nl_cb)(const struct nlmsghdr *nlh, void *data);
+int mps_genl_open(struct mps_genl *g);
+void mps_genl_close(struct mps_genl *g);
+struct nlmsghdr *mps_genl_put(struct mps_genl *g, void *buf, __u8 cmd,
+			      __u16 flags);
+int mps_genl_talk(struct mps_genl *g, struct nlmsghdr *nlh, mps_nl_cb cb,
+		  void *data, char *msg, size_t msglen);
+
+/* pm.c: path manager commands, each needs CAP_NET_ADMIN */
+struct mps_local_id {
+	struct sockaddr_storage addr; /* port included: the kernel's key */
+	__be16 port;
+	__u8 id;
+};
+
+void mps_addr_unmap(struct sockaddr_storage *ss);
+__be16 mps_addr_port(const struct sockaddr_storage *ss);
+void mps_addr_set_port(struct sockaddr_storage *ss, __be16 port);
+bool mps_addr_equal(const struct sockaddr_storage *a,
+		    const struct sockaddr_storage *b, bool ports);
+int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
+			  const struct sockaddr_storage *local, __u8 local_id,
+			  const struct sockaddr_storage *remote, bool backup,
+			  char *msg, size_t msglen);
+int mps_pm_subflow_destroy(struct mps_genl *g, __u32 token,
+			   const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, char *msg,
+			   size_t msglen);
+int mps_pm_set_backup(struct mps_genl *g, __u32 token,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool backup,
+		      char *msg, size_t msglen);
+int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
+		     unsigned int max);
+
+/* ctrl.c: subflow control, run by a privileged caller or by mpsockd */
+#define MPS_MSG_LEN 128
+
+struct mps_ctrl_result {
+	__u32 id; /* the new subflow (open) */
+	__u32 token; /* the connection's local token */
+	struct sockaddr_storage local; /* the subflow's tuple (open) */
+	struct sockaddr_storage remote;
+	char msg[MPS_MSG_LEN]; /* the kernel's or our explanation */
+};
+
+int mps_conn_token(int fd, __u32 *token);
+int mps_ctrl_open(int fd, const struct sockaddr_storage *local,
+		  const struct sockaddr_storage *remote, bool backup,
+		  struct mps_ctrl_result *res);
+int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res);
+int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res);
+int mps_ctrl_check_open_args(const struct sockaddr *local,
+			     const struct sockaddr *remote, socklen_t addrlen,
+			     struct sockaddr_storage *l,
+			     struct sockaddr_storage *r);
+
+/* events.c */
+struct mps_event {
+	__u8 type; /* MPTCP_EVENT_* */
+	__u32 token;
+	struct sockaddr_storage local, remote; /* ports included */
+	__be16 sport, dport;
+	__u8 backup, loc_id, rem_id, error;
+	bool has_error;
+};
+
+int mps_events_subscribe(struct mps_genl *g);
+int mps_event_parse(const struct nlmsghdr *nlh, struct mps_event *ev);
+int mps_event_open_outcome(const struct mps_event *ev, __u32 token,
+			   const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote);
+
+/* broker.c: the client side of mpsockd */
+struct mps_req;
+struct mps_reply;
+int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
+		    int wait_ms);
 
 /* draft_id.c */
 __u8 mps_draft_id(__u32 kernel_id);

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * mpsockd's loop: accepts applications on the namespace's abstract socket,
+ * checks each request against one table (size, version, the socket passed,
+ * the caller's rights) before its handler runs, acts on the application's
+ * own socket, closes that socket at once, and replies.  Single-threaded and
+ * non-blocking: an open-and-wait is parked until its kernel event, and a
+ * client that does not read its replies is dropped, so nobody can stall
+ * anybody else.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <libmnl/libmnl.h>
+
+#include "broker_proto.h"
+#include "internal.h"
+#include "mpsockd.h"
+
+#define MAX_PENDING_PER_CLIENT 8
+#define MAX_PENDING 1024
+#define MAX_FDS 4 /* more than one is refused; room to see and close them */
+
+struct client {
+	int s;
+	struct peer peer;
+	unsigned int pending;
+	bool used;
+};
+
+/* An open-and-wait parked until the kernel reports its outcome. */
+struct pending {
+	struct client *c;
+	struct mps_reply rep;
+	struct mps_ctrl_result res;
+	long deadline_ms;
+	bool used;
+};
+
+static volatile sig_atomic_t stopping;
+static struct client *clients;
+static struct pending pendings[MAX_PENDING];
+static unsigned int npending;
+static struct mps_genl events;
+static bool events_on, events_watched;
+static const struct broker_opts *opts;
+
+void broker_stop(void)
+{
+	stopping = 1;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static const char *req_name(unsigned int type)
+{
+	static const char *const names[__MPS_REQ_MAX] = {
+		[MPS_REQ_OPEN] = "open",
+		[MPS_REQ_CLOSE] = "close",
+		[MPS_REQ_BACKUP] = "backup",
+	};
+
+	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
+}
+
+static void client_drop(int ep, struct client *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_PENDING && c->pending; i++) {
+		if (pendings[i].used && pendings[i].c == c) {
+			pendings[i].used = false;
+			c->pending--;
+			npending--;
+		}
+	}
+	epoll_ctl(ep, EPOLL_CTL_DEL, c->s, NULL);
+	close(c->s);
+	c->used = false;
+}
+
+/* A reply that does not fit the client's queue drops the client. */
+static void reply_send(int ep, struct client *c, struct mps_reply *rep)
+{
+	rep->version = MPS_PROTO_VERSION;
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	if (rep->err)
+		fprintf(stderr,
+			"mpsockd: %s request from pid %d uid %u failed: %s%s%s\n",
+			req_name(rep->type), (int)c->peer.cred.pid,
+			c->peer.cred.uid, strerror(-rep->err),
+			rep->msg[0] ? ": " : "", rep->msg);
+	else if (opts->verbose)
+		fprintf(stderr, "mpsockd: %s request from pid %d uid %u: ok\n",
+			req_name(rep->type), (int)c->peer.cred.pid,
+			c->peer.cred.uid);
+	if (send(c->s, rep, sizeof(*rep), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(*rep))
+		client_drop(ep, c);
+}
+
+/*
+ * The socket an application passed: an MPTCP stream socket that is not
+ * listening.  Anything else is refused before a handler sees it.
+ */
+static int check_app_socket(int fd, char *msg, size_t len)
+{
+	int v = 0;
+	socklen_t vl = sizeof(v);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		snprintf(msg, len, "the descriptor passed is not a socket");
+		return -ENOTSOCK;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &vl) < 0 ||
+	    v != IPPROTO_MPTCP) {
+		snprintf(msg, len, "the socket passed is not an MPTCP socket");
+		return -EOPNOTSUPP;
+	}
+	vl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) < 0 || v) {
+		snprintf(msg, len, "the socket passed is listening");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sysctl_int(const char *path, int dflt)
+{
+	FILE *f = fopen(path, "re");
+	int v = dflt;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = dflt;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Section 5 of the draft: privileged local ports for privileged callers. */
+static int authorize_open(const struct client *c, const struct mps_req *req,
+			  char *msg, size_t len)
+{
+	unsigned int port = ntohs(mps_addr_port(&req->open.local));
+	int first = sysctl_int("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+			       1024);
+
+	if (port && (int)port < first &&
+	    !peer_capable(&c->peer, CAP_NET_BIND_SERVICE)) {
+		snprintf(msg, len, "local port %u needs CAP_NET_BIND_SERVICE",
+			 port);
+		return -EACCES;
+	}
+	if (req->open.local.ss_family != AF_INET &&
+	    req->open.local.ss_family != AF_INET6) {
+		snprintf(msg, len, "unknown address family");
+		return -EINVAL;
+	}
+	if (req->open.flags & ~(MPS_OPEN_F_BACKUP | MPS_OPEN_F_WAIT)) {
+		snprintf(msg, len, "unknown open flags");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int events_enable(char *msg, size_t len)
+{
+	int err;
+
+	if (events_on)
+		return 0;
+	err = mps_genl_open(&events);
+	if (!err)
+		err = mps_events_subscribe(&events);
+	if (err) {
+		mps_genl_close(&events);
+		snprintf(msg, len, "cannot subscribe to MPTCP events");
+		return err;
+	}
+	events_on = true;
+	return 0;
+}
+
+static struct pending *pending_get(struct client *c)
+{
+	unsigned int i;
+
+	if (npending >= MAX_PENDING || c->pending >= MAX_PENDING_PER_CLIENT)
+		return NULL;
+	for (i = 0; i < MAX_PENDING; i++)
+		if (!pendings[i].used)
+			return &pendings[i];
+	return NULL;
+}
+
+/*
+ * Returns 1 when the reply is parked (open-and-wait), else 0 with @rep
+ * filled.  The application's socket @fd is closed by the caller right
+ * after: nothing here may keep it.
+ */
+static int handle_open(struct client *c, int fd, const struct mps_req *req,
+		       struct mps_reply *rep)
+{
+	bool wait = req->open.flags & MPS_OPEN_F_WAIT;
+	struct mps_ctrl_result res;
+	struct pending *p = NULL;
+	int err;
+
+	err = authorize_open(c, req, rep->msg, sizeof(rep->msg));
+	if (err)
+		goto out;
+	if (wait) {
+		p = pending_get(c);
+		if (!p) {
+			err = -EAGAIN;
+			snprintf(rep->msg, sizeof(rep->msg),
+				 "too many open-and-wait requests in flight");
+			goto out;
+		}
+		/* subscribe first: the outcome may come inside the create */
+		err = events_enable(rep->msg, sizeof(rep->msg));
+		if (err)
+			goto out;
+	}
+	err = mps_ctrl_open(fd, &req->open.local, &req->open.remote,
+			    req->open.flags & MPS_OPEN_F_BACKUP, &res);
+	rep->id = res.id;
+	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
+	if (!wait || (err && !(err == -ECONNREFUSED && !res.id)))
+		goto out;
+	p->used = true;
+	p->c = c;
+	p->rep = *rep;
+	p->res = res;
+	p->deadline_ms =
+		now_ms() +
+		(req->open.timeout_ms > 0 ? req->open.timeout_ms : 120000);
+	c->pending++;
+	npending++;
+	return 1;
+out:
+	rep->err = err;
+	return 0;
+}
+
+static int handle_request(struct client *c, int fd, const struct mps_req *req,
+			  struct mps_reply *rep)
+{
+	struct mps_ctrl_result res;
+	int err;
+
+	switch (req->type) {
+	case MPS_REQ_OPEN:
+		return handle_open(c, fd, req, rep);
+	case MPS_REQ_CLOSE:
+		err = mps_ctrl_close(fd, req->close.id, req->close.how, &res);
+		break;
+	case MPS_REQ_BACKUP:
+		err = mps_ctrl_backup(fd, req->backup.id, req->backup.backup,
+				      &res);
+		break;
+	default:
+		err = -EINVAL;
+		snprintf(res.msg, sizeof(res.msg), "unknown request type");
+		break;
+	}
+	rep->err = err;
+	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
+	return 0;
+}
+
+static void close_fds(int *fds, unsigned int n)
+{
+	while (n--)
+		close(fds[n]);
+}
+
+/* One datagram: one request.  Everything is checked before acting. */
+static void client_readable(int ep, struct client *c)
+{
+	union {
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct mps_req req;
+	struct mps_reply rep;
+	char extra;
+	struct iovec iov[2] = {{&req, sizeof(req)}, {&extra, 1}};
+	struct msghdr mh = {.msg_iov = iov,
+			    .msg_iovlen = 2,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *cm;
+	int fds[MAX_FDS];
+	unsigned int nfds = 0, k;
+	ssize_t n;
+
+	memset(&req, 0, sizeof(req));
+	n = recvmsg(c->s, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_drop(ep, c);
+		return;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) &&
+			    nfds < MAX_FDS;
+		     k++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + k * sizeof(int),
+			       sizeof(int));
+	}
+	memset(&rep, 0, sizeof(rep));
+	rep.seq = req.seq;
+	rep.type = req.type;
+	if (n != (ssize_t)sizeof(req) || (mh.msg_flags & MSG_TRUNC)) {
+		rep.err = -EINVAL;
+		snprintf(rep.msg, sizeof(rep.msg), "bad request size %zd", n);
+	} else if (req.version != MPS_PROTO_VERSION) {
+		rep.err = -EPROTONOSUPPORT;
+		snprintf(rep.msg, sizeof(rep.msg),
+			 "request version %u, this mpsockd speaks %u",
+			 req.version, MPS_PROTO_VERSION);
+	} else if (nfds != 1 || (mh.msg_flags & MSG_CTRUNC)) {
+		rep.err = -EBADF;
+		snprintf(rep.msg, sizeof(rep.msg),
+			 "a request carries exactly one socket (got %u)", nfds);
+	} else {
+		rep.err = check_app_socket(fds[0], rep.msg, sizeof(rep.msg));
+	}
+	if (!rep.err && handle_request(c, fds[0], &req, &rep)) {
+		close_fds(fds, nfds); /* parked: the reply comes later */
+		return;
+	}
+	close_fds(fds, nfds);
+	reply_send(ep, c, &rep);
+}
+
+static void pending_finish(int ep, struct pending *p, int err, const char *msg)
+{
+	struct client *c = p->c;
+
+	p->used = false;
+	c->pending--;
+	npending--;
+	p->rep.err = err;
+	if (msg)
+		snprintf(p->rep.msg, sizeof(p->rep.msg), "%s", msg);
+	reply_send(ep, c, &p->rep);
+}
+
+static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	int ep = *(int *)data;
+	struct mps_event ev;
+	unsigned int i;
+	int r;
+
+	if (mps_event_parse(nlh, &ev))
+		return MNL_CB_OK;
+	for (i = 0; i < MAX_PENDING && npending; i++) {
+		if (!pendings[i].used)
+			continue;
+		r = mps_event_open_outcome(&ev, pendings[i].res.token,
+					   &pendings[i].res.local,
+					   &pendings[i].res.remote);
+		if (r > 0)
+			pending_finish(ep, &pendings[i], 0, "");
+		else if (r < 0)
+			pending_finish(ep, &pendings[i], r, strerror(-r));
+	}
+	return MNL_CB_OK;
+}
+
+static void events_readable(int ep)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	n = recv(mnl_socket_get_fd(events.nl), buf, sizeof(buf), MSG_DONTWAIT);
+	if (n > 0)
+		mnl_cb_run(buf, n, 0, 0, broker_event_cb, &ep);
+	else if (n < 0 && errno == ENOBUFS)
+		fprintf(stderr, "mpsockd: event queue overrun\n");
+}
+
+static void pending_expire(int ep)
+{
+	char msg[MPS_MSG_LEN];
+	struct mps_genl g;
+	long now = now_ms();
+	unsigned int i;
+
+	for (i = 0; i < MAX_PENDING && npending; i++) {
+		struct pending *p = &pendings[i];
+
+		if (!p->used || p->deadline_ms > now)
+			continue;
+		/* cancel the attempt still in SYN_SENT, then say so */
+		if (p->res.id && mps_genl_open(&g) == 0) {
+			mps_pm_subflow_destroy(&g, p->res.token, &p->res.local,
+					       &p->res.remote, msg,
+					       sizeof(msg));
+			mps_genl_close(&g);
+		}
+		pending_finish(ep, p, -ETIMEDOUT,
+			       "not established in time: cancelled");
+	}
+}
+
+static int next_timeout(void)
+{
+	long soonest = -1, now = now_ms();
+	unsigned int i;
+
+	for (i = 0; i < MAX_PENDING && npending; i++)
+		if (pendings[i].used &&
+		    (soonest < 0 || pendings[i].deadline_ms < soonest))
+			soonest = pendings[i].deadline_ms;
+	if (soonest < 0)
+		return -1;
+	return soonest > now ? (int)(soonest - now) : 0;
+}
+
+static void accept_client(int ep, int ls)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+	unsigned int i;
+	int s;
+
+	s = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (s < 0)
+		return;
+	for (i = 0; i < opts->max_clients; i++)
+		if (!clients[i].used)
+			break;
+	if (i == opts->max_clients) {
+		close(s); /* full: the client sees a closed connection */
+		return;
+	}
+	clients[i].used = true;
+	clients[i].s = s;
+	clients[i].pending = 0;
+	if (peer_identify(s, &clients[i].peer) < 0) {
+		close(s);
+		clients[i].used = false;
+		return;
+	}
+	ev.data.ptr = &clients[i];
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) {
+		close(s);
+		clients[i].used = false;
+	}
+}
+
+static int listen_abstract(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			strlen(MPS_BROKER_NAME);
+	int s;
+
+	memcpy(sun.sun_path + 1, MPS_BROKER_NAME, strlen(MPS_BROKER_NAME));
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (bind(s, (struct sockaddr *)&sun, len) < 0 || listen(s, 128) < 0) {
+		int err = -errno;
+
+		close(s);
+		return err;
+	}
+	return s;
+}
+
+/* Marks the listening socket and the events socket in epoll data. */
+static char tag_listen, tag_events;
+
+int broker_run(const struct broker_opts *o)
+{
+	struct epoll_event ev, evs[32];
+	int ep, ls, n, i, err = 0;
+
+	opts = o;
+	clients = calloc(o->max_clients, sizeof(*clients));
+	if (!clients)
+		return -ENOMEM;
+	ls = listen_abstract();
+	if (ls < 0) {
+		free(clients);
+		return ls;
+	}
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev.events = EPOLLIN;
+	ev.data.ptr = &tag_listen;
+	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+	fprintf(stderr, "mpsockd: serving @%s\n", MPS_BROKER_NAME);
+
+	while (!stopping) {
+		if (events_on && !npending) {
+			/* nobody waits: stop reading every event */
+			epoll_ctl(ep, EPOLL_CTL_DEL,
+				  mnl_socket_get_fd(events.nl), NULL);
+			mps_genl_close(&events);
+			events_on = events_watched = false;
+		}
+		n = epoll_wait(ep, evs, 32, next_timeout());
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.ptr == &tag_listen)
+				accept_client(ep, ls);
+			else if (evs[i].data.ptr == &tag_events)
+				events_readable(ep);
+			else if (((struct client *)evs[i].data.ptr)->used)
+				client_readable(ep, evs[i].data.ptr);
+		}
+		if (events_on && !events_watched) {
+			/* subscribed by a handler just now: watch it */
+			ev.events = EPOLLIN;
+			ev.data.ptr = &tag_events;
+			epoll_ctl(ep, EPOLL_CTL_ADD,
+				  mnl_socket_get_fd(events.nl), &ev);
+			events_watched = true;
+		}
+		pending_expire(ep);
+	}
+	for (i = 0; i < (int)o->max_clients; i++)
+		if (clients[i].used)
+			client_drop(ep, &clients[i]);
+	if (events_on)
+		mps_genl_close(&events);
+	close(ep);
+	close(ls);
+	free(clients);
+	return err;
+}

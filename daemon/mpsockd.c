@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * mpsockd: the privileged broker of one network namespace.  Checks the
+ * namespace's path manager, keeps only CAP_NET_ADMIN, and runs the loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "config.h"
+#include "mpsockd.h"
+
+#define EX_USAGE 64
+#define EX_CONFIG 78
+#define PM_PATH "/proc/sys/net/mptcp/path_manager"
+#define PM_TYPE_PATH "/proc/sys/net/mptcp/pm_type"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mpsockd [OPTIONS]\n"
+		"Broker for the enhanced MPTCP socket API of this network namespace.\n"
+		"\n"
+		"  -s, --set-path-manager  switch the namespace to the userspace path\n"
+		"                          manager first (needed for subflow control)\n"
+		"  -c, --max-clients N     concurrent applications (default 256)\n"
+		"  -v, --verbose           log every request, not only failures\n"
+		"  -h, --help              this help\n"
+		"  -V, --version           print the version\n");
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	broker_stop();
+}
+
+/* Is the namespace's path manager "userspace"?  1 yes, 0 no, -errno. */
+static int pm_is_userspace(char *name, size_t len)
+{
+	FILE *f = fopen(PM_PATH, "re");
+	int type;
+
+	if (f) {
+		if (!fgets(name, len, f))
+			name[0] = '\0';
+		fclose(f);
+		name[strcspn(name, "\n")] = '\0';
+		return !strcmp(name, "userspace");
+	}
+	f = fopen(PM_TYPE_PATH, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%d", &type) != 1)
+		type = -1;
+	fclose(f);
+	snprintf(name, len, "%s", type == 1 ? "userspace" : "kernel");
+	return type == 1;
+}
+
+static int pm_set_userspace(void)
+{
+	FILE *f = fopen(PM_PATH, "we");
+
+	if (!f) {
+		f = fopen(PM_TYPE_PATH, "we");
+		if (!f)
+			return -errno;
+		fputs("1\n", f);
+	} else {
+		fputs("userspace\n", f);
+	}
+	return fclose(f) ? -errno : 0;
+}
+
+/* Least privilege: keep CAP_NET_ADMIN, drop every other capability. */
+static int drop_caps(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+
+	data[0].effective = data[0].permitted = 1u << CAP_NET_ADMIN;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"set-path-manager", no_argument, NULL, 's'},
+		{"max-clients", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{0}};
+	struct broker_opts o = {.max_clients = 256};
+	bool set_pm = false;
+	char pm[32];
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "sc:vhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			set_pm = true;
+			break;
+		case 'c':
+			o.max_clients = strtoul(optarg, NULL, 10);
+			if (!o.max_clients || o.max_clients > 65536) {
+				fprintf(stderr,
+					"mpsockd: bad --max-clients "
+					"'%s' (1..65536); see --help\n",
+					optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("mpsockd %s\n", MPSOCK_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGE;
+	}
+
+	err = pm_is_userspace(pm, sizeof(pm));
+	if (err < 0) {
+		fprintf(stderr, "mpsockd: no MPTCP in this kernel (%s)\n",
+			strerror(-err));
+		return EX_CONFIG;
+	}
+	if (!err && set_pm) {
+		err = pm_set_userspace();
+		if (err) {
+			fprintf(stderr,
+				"mpsockd: cannot set the path manager: %s\n",
+				strerror(-err));
+			return EX_CONFIG;
+		}
+		fprintf(stderr,
+			"mpsockd: path manager set to userspace; "
+			"connections created before keep '%s'\n",
+			pm);
+	} else if (!err) {
+		fprintf(stderr,
+			"mpsockd: this network namespace's path manager is "
+			"'%s', and subflow control needs 'userspace'.\n"
+			"Start mpsockd with --set-path-manager, or run: "
+			"sysctl -w net.mptcp.path_manager=userspace\n"
+			"(connections keep the path manager they were created "
+			"under)\n",
+			pm);
+		return EX_CONFIG;
+	}
+
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	err = drop_caps();
+	if (err) {
+		fprintf(stderr, "mpsockd: cannot drop capabilities: %s\n",
+			strerror(-err));
+		return 1;
+	}
+	err = broker_run(&o);
+	if (err == -EADDRINUSE) {
+		fprintf(stderr, "mpsockd: another mpsockd already serves this "
+				"network namespace\n");
+		return EX_CONFIG;
+	}
+	if (err) {
+		fprintf(stderr, "mpsockd: %s\n", strerror(-err));
+		return err == -EADDRINUSE ? EX_CONFIG : 1;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* mpsockd's private declarations: peer identity, the broker loop. */
+#ifndef MPSOCKD_H
+#define MPSOCKD_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct peer {
+	struct ucred cred;
+	unsigned long long caps; /* effective, in our user namespace */
+};
+
+int peer_identify(int s, struct peer *p);
+bool peer_capable(const struct peer *p, int cap);
+
+struct broker_opts {
+	bool verbose;
+	unsigned int max_clients;
+};
+
+int broker_run(const struct broker_opts *o);
+void broker_stop(void);
+
+#endif

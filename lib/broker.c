@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The client side of mpsockd: one request with the application's socket
+ * attached, one reply.  Fails fast when no broker serves this network
+ * namespace, and refuses a broker that is not root (anyone may bind an
+ * abstract name first, and would then receive our sockets).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "broker_proto.h"
+#include "internal.h"
+
+/* A broker answers control requests at once; waits have their own bound. */
+#define BROKER_REPLY_MS 5000
+
+static __u32 broker_seq;
+
+static int broker_connect(struct mps_reply *rep)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			strlen(MPS_BROKER_NAME);
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	int s;
+
+	/* sun_path[0] stays NUL: an abstract name, per network namespace */
+	memcpy(sun.sun_path + 1, MPS_BROKER_NAME, strlen(MPS_BROKER_NAME));
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sun, len) < 0) {
+		int err = errno;
+
+		close(s);
+		snprintf(rep->msg, sizeof(rep->msg),
+			 "no CAP_NET_ADMIN and no mpsockd in this network "
+			 "namespace (%s)",
+			 strerror(err));
+		return -EPERM;
+	}
+	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    cred.uid != 0) {
+		close(s);
+		snprintf(rep->msg, sizeof(rep->msg),
+			 "the broker's socket is not held by root: refused");
+		return -EPERM;
+	}
+	return s;
+}
+
+static int broker_send(int s, int fd, const struct mps_req *req)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)req, .iov_len = sizeof(*req)};
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctl.buf,
+		.msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+		return -errno;
+	return 0;
+}
+
+int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
+		    int wait_ms)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	ssize_t n;
+	int s, r, err;
+
+	memset(rep, 0, sizeof(*rep));
+	s = broker_connect(rep);
+	if (s < 0)
+		return s;
+	req->version = MPS_PROTO_VERSION;
+	req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
+	err = broker_send(s, fd, req);
+	if (err)
+		goto out;
+	pfd.fd = s;
+	do
+		r = poll(&pfd, 1, BROKER_REPLY_MS + wait_ms);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		err = r ? -errno : -ETIMEDOUT;
+		snprintf(rep->msg, sizeof(rep->msg), "mpsockd did not answer");
+		goto out;
+	}
+	n = recv(s, rep, sizeof(*rep), 0);
+	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
+	    rep->seq != req->seq) {
+		err = n < 0 ? -errno : -EPROTO;
+		snprintf(rep->msg, sizeof(rep->msg), "bad reply from mpsockd");
+		goto out;
+	}
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	err = rep->err;
+out:
+	close(s);
+	return err;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The wire format between libmpsock and mpsockd, defined once.  One request
+ * per SOCK_SEQPACKET datagram, always with exactly one file descriptor (the
+ * application's MPTCP socket) in SCM_RIGHTS; one reply per request.  Both
+ * are fixed-size and versioned: the broker refuses any other size or
+ * version with an error reply.
+ */
+#ifndef MPSOCK_BROKER_PROTO_H
+#define MPSOCK_BROKER_PROTO_H
+
+#include <sys/socket.h>
+#include <linux/types.h>
+
+/*
+ * An abstract Unix socket: it belongs to the network namespace it was
+ * bound in, so every namespace has its own broker and an application
+ * reaches the one of its own namespace.
+ */
+#define MPS_BROKER_NAME "mpsockd"
+#define MPS_PROTO_VERSION 1
+
+enum mps_req_type {
+	MPS_REQ_OPEN = 1,
+	MPS_REQ_CLOSE = 2,
+	MPS_REQ_BACKUP = 3,
+	__MPS_REQ_MAX
+};
+
+/* mps_req.open.flags */
+#define MPS_OPEN_F_BACKUP 0x1
+#define MPS_OPEN_F_WAIT 0x2 /* reply once established or failed */
+
+struct mps_req {
+	__u16 version;
+	__u16 type;
+	__u32 seq;
+	union {
+		struct {
+			struct sockaddr_storage local;
+			struct sockaddr_storage remote;
+			__u32 flags;
+			__s32 timeout_ms;
+		} open;
+		struct {
+			__u32 id;
+			__s32 how;
+		} close;
+		struct {
+			__u32 id;
+			__u32 backup;
+		} backup;
+	};
+};
+
+struct mps_reply {
+	__u16 version;
+	__u16 type;
+	__u32 seq;
+	__s32 err; /* 0 or a negative errno */
+	__u32 id; /* the new subflow (open) */
+	char msg[128]; /* NUL-terminated explanation, may be empty */
+};
+
+#endif /* MPSOCK_BROKER_PROTO_H */

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The native control API.  A process holding CAP_NET_ADMIN talks to the
+ * kernel itself; any other process asks mpsockd, passing its own socket.
+ * MPSOCK_USE_BROKER=1 sends a privileged process through mpsockd too.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <libmnl/libmnl.h>
+
+#include "broker_proto.h"
+#include "internal.h"
+
+/* The longest open-and-wait mpsockd accepts; a caller's -1 means this. */
+#define OPEN_WAIT_MAX_MS 120000
+
+static _Thread_local char last_msg[MPS_MSG_LEN];
+
+const char *mpsock_errmsg(void)
+{
+	return last_msg;
+}
+
+/* Keep the explanation of a failure for mpsock_errmsg() and the log. */
+static int control_result(int err, const char *what, const char *msg)
+{
+	snprintf(last_msg, sizeof(last_msg), "%s", err ? msg : "");
+	if (err)
+		mps_log("%s: %s%s%s", what, strerror(-err), *msg ? ": " : "",
+			msg);
+	return err ? mps_fail(err) : 0;
+}
+
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2];
+	const char *env = getenv("MPSOCK_USE_BROKER");
+
+	if (env && *env && *env != '0')
+		return false;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return false;
+	return data[CAP_NET_ADMIN / 32].effective &
+	       (1u << (CAP_NET_ADMIN % 32));
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+struct wait_ctx {
+	const struct mps_ctrl_result *res;
+	int outcome;
+};
+
+static int wait_event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct wait_ctx *w = data;
+	struct mps_event ev;
+
+	if (mps_event_parse(nlh, &ev) == 0 && !w->outcome)
+		w->outcome = mps_event_open_outcome(
+			&ev, w->res->token, &w->res->local, &w->res->remote);
+	return MNL_CB_OK;
+}
+
+/*
+ * Wait on the events socket @ev (subscribed before the subflow was
+ * created, so nothing is missed) for the outcome of the open in @res.
+ */
+static int direct_wait(struct mps_genl *ev, struct mps_ctrl_result *res,
+		       int timeout_ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct wait_ctx w = {.res = res};
+	long deadline = now_ms() + timeout_ms;
+	struct pollfd pfd = {.fd = mnl_socket_get_fd(ev->nl), .events = POLLIN};
+	ssize_t n;
+	int r;
+
+	while (!w.outcome) {
+		long left = deadline - now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&pfd, 1, left);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r <= 0)
+			continue;
+		n = mnl_socket_recvfrom(ev->nl, buf, sizeof(buf));
+		if (n < 0)
+			return errno == ENOBUFS ? -EIO : -errno;
+		mnl_cb_run(buf, n, 0, 0, wait_event_cb, &w);
+	}
+	return w.outcome > 0 ? 0 : w.outcome;
+}
+
+/* Give up on a subflow still connecting (a SYN_SENT subflow is cancelled). */
+static void cancel_open(const struct mps_ctrl_result *res)
+{
+	struct mps_genl g;
+	char msg[MPS_MSG_LEN];
+
+	if (!res->id || mps_genl_open(&g))
+		return;
+	mps_pm_subflow_destroy(&g, res->token, &res->local, &res->remote, msg,
+			       sizeof(msg));
+	mps_genl_close(&g);
+}
+
+static int direct_open(int fd, const struct sockaddr_storage *l,
+		       const struct sockaddr_storage *r, bool backup,
+		       int timeout_ms, struct mps_ctrl_result *res)
+{
+	struct mps_genl ev;
+	int err;
+
+	if (timeout_ms == 0)
+		return mps_ctrl_open(fd, l, r, backup, res);
+	err = mps_genl_open(&ev);
+	if (err)
+		return err;
+	err = mps_events_subscribe(&ev);
+	if (!err)
+		err = mps_ctrl_open(fd, l, r, backup, res);
+	/* gone before we saw its port: its SUB_CLOSED tells why */
+	if (!err || (err == -ECONNREFUSED && !res->id))
+		err = direct_wait(&ev, res, timeout_ms);
+	if (err == -ETIMEDOUT && res->msg[0] == '\0') {
+		snprintf(res->msg, sizeof(res->msg),
+			 "not established within %d ms: cancelled", timeout_ms);
+		cancel_open(res);
+	}
+	mps_genl_close(&ev);
+	return err;
+}
+
+static int broker_open(int fd, const struct sockaddr_storage *l,
+		       const struct sockaddr_storage *r, bool backup,
+		       int timeout_ms, struct mps_ctrl_result *res)
+{
+	struct mps_reply rep;
+	struct mps_req req;
+	int err;
+
+	memset(&req, 0, sizeof(req));
+	req.type = MPS_REQ_OPEN;
+	req.open.local = *l;
+	req.open.remote = *r;
+	req.open.flags = (backup ? MPS_OPEN_F_BACKUP : 0) |
+			 (timeout_ms ? MPS_OPEN_F_WAIT : 0);
+	req.open.timeout_ms = timeout_ms;
+	err = mps_broker_call(fd, &req, &rep, timeout_ms);
+	res->id = rep.id;
+	snprintf(res->msg, sizeof(res->msg), "%s", rep.msg);
+	return err;
+}
+
+static int control_open(int fd, const struct sockaddr *local,
+			const struct sockaddr *remote, socklen_t addrlen,
+			unsigned int flags, int timeout_ms, __u32 *id)
+{
+	struct sockaddr_storage l, r;
+	struct mps_ctrl_result res;
+	int err;
+
+	memset(&res, 0, sizeof(res));
+	if (flags & ~MPSOCK_OPEN_BACKUP)
+		return control_result(-EINVAL, "open", "unknown flags");
+	err = mps_ctrl_check_open_args(local, remote, addrlen, &l, &r);
+	if (err)
+		return control_result(err, "open", "bad address arguments");
+	if (timeout_ms < 0 || timeout_ms > OPEN_WAIT_MAX_MS)
+		timeout_ms = OPEN_WAIT_MAX_MS;
+	if (have_net_admin())
+		err = direct_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
+				  timeout_ms, &res);
+	else
+		err = broker_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
+				  timeout_ms, &res);
+	if (res.id && id)
+		*id = res.id;
+	return control_result(err, "open", res.msg);
+}
+
+int mpsock_subflow_open(int fd, const struct sockaddr *local,
+			const struct sockaddr *remote, socklen_t addrlen,
+			unsigned int flags, __u32 *id)
+{
+	return control_open(fd, local, remote, addrlen, flags, 0, id);
+}
+
+int mpsock_subflow_open_wait(int fd, const struct sockaddr *local,
+			     const struct sockaddr *remote, socklen_t addrlen,
+			     unsigned int flags, int timeout_ms, __u32 *id)
+{
+	/* 0 would mean "do not wait" on the wire */
+	if (timeout_ms == 0)
+		timeout_ms = 1;
+	return control_open(fd, local, remote, addrlen, flags, timeout_ms, id);
+}
+
+int mpsock_subflow_close(int fd, __u32 id, int how)
+{
+	struct mps_ctrl_result res;
+	struct mps_reply rep;
+	struct mps_req req;
+	int err;
+
+	memset(&res, 0, sizeof(res));
+	if (how == SHUT_RD || how == SHUT_WR)
+		return control_result(-EOPNOTSUPP, "close",
+				      "no kernel interface half-closes one "
+				      "subflow");
+	if (how != SHUT_RDWR && how != MPTCP_SHUT_RST)
+		return control_result(-EINVAL, "close", "unknown how");
+	if (have_net_admin()) {
+		err = mps_ctrl_close(fd, id, how, &res);
+		return control_result(err, "close", res.msg);
+	}
+	memset(&req, 0, sizeof(req));
+	req.type = MPS_REQ_CLOSE;
+	req.close.id = id;
+	req.close.how = how;
+	err = mps_broker_call(fd, &req, &rep, 0);
+	return control_result(err, "close", rep.msg);
+}
+
+int mpsock_subflow_set_backup(int fd, __u32 id, bool backup)
+{
+	struct mps_ctrl_result res;
+	struct mps_reply rep;
+	struct mps_req req;
+	int err;
+
+	memset(&res, 0, sizeof(res));
+	if (have_net_admin()) {
+		err = mps_ctrl_backup(fd, id, backup, &res);
+		return control_result(err, "backup", res.msg);
+	}
+	memset(&req, 0, sizeof(req));
+	req.type = MPS_REQ_BACKUP;
+	req.backup.id = id;
+	req.backup.backup = backup;
+	err = mps_broker_call(fd, &req, &rep, 0);
+	return control_result(err, "backup", rep.msg);
+}

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Generic netlink plumbing for the kernel's MPTCP path manager family
+ * ("mptcp_pm"): socket, family and event group resolution, and one
+ * request/answer exchange that returns the kernel's extended-ack text.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <libmnl/libmnl.h>
+
+#include "internal.h"
+
+/* Family and group ids are global to the kernel, not per namespace. */
+static __u16 genl_family_cache;
+static __u32 genl_events_cache;
+
+struct genl_resolve {
+	__u16 family;
+	__u32 events;
+};
+
+static int genl_group_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr *a;
+	struct genl_resolve *r = data;
+	const char *name = NULL;
+	__u32 id = 0;
+
+	mnl_attr_for_each_nested(a, attr)
+	{
+		if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_NAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == CTRL_ATTR_MCAST_GRP_ID &&
+			 mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			id = mnl_attr_get_u32(a);
+	}
+	if (name && !strcmp(name, MPTCP_PM_EV_GRP_NAME))
+		r->events = id;
+	return MNL_CB_OK;
+}
+
+static int genl_family_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct genl_resolve *r = data;
+	const struct nlattr *grp;
+
+	switch (mnl_attr_get_type(attr)) {
+	case CTRL_ATTR_FAMILY_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) == 0)
+			r->family = mnl_attr_get_u16(attr);
+		break;
+	case CTRL_ATTR_MCAST_GROUPS:
+		mnl_attr_for_each_nested(grp, attr) genl_group_cb(grp, r);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int genl_family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr),
+			      genl_family_attr_cb, data);
+}
+
+struct genl_exchange {
+	mnl_cb_t cb;
+	void *data;
+	char *msg;
+	size_t msglen;
+};
+
+static int genl_extack_cb(const struct nlattr *attr, void *data)
+{
+	struct genl_exchange *x = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && x->msg &&
+	    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(x->msg, x->msglen, "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+/* Our own NLMSG_ERROR handler: libmnl's default drops the kernel's text. */
+static int genl_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	unsigned int off = sizeof(*e);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, off, genl_extack_cb, data);
+	if (e->error) {
+		errno = -e->error;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+/* The end of a dump; a failed dump carries its error and text here. */
+static int genl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	int err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(int))
+		return MNL_CB_STOP;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, sizeof(int), genl_extack_cb, data);
+	if (err < 0) {
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static int genl_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct genl_exchange *x = data;
+
+	return x->cb ? x->cb(nlh, x->data) : MNL_CB_OK;
+}
+
+/* with a control array, libmnl runs no default handler: name them all */
+static mnl_cb_t genl_ctl_cb[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = genl_error_cb,
+	[NLMSG_DONE] = genl_done_cb,
+};
+
+int mps_genl_talk(struct mps_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
+		  void *data, char *msg, size_t msglen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct genl_exchange x = {
+		.cb = cb, .data = data, .msg = msg, .msglen = msglen};
+	ssize_t n;
+	int r;
+
+	if (msg && msglen)
+		msg[0] = '\0';
+	nlh->nlmsg_seq = ++g->seq;
+	/* a dump ends with NLMSG_DONE; anything else is acknowledged */
+	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+		nlh->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(g->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		r = mnl_cb_run2(buf, n, g->seq, g->portid, genl_data_cb, &x,
+				genl_ctl_cb, NLMSG_MIN_TYPE);
+	} while (r == MNL_CB_OK);
+	return r < 0 ? -errno : 0;
+}
+
+struct nlmsghdr *mps_genl_put(struct mps_genl *g, void *buf, __u8 cmd,
+			      __u16 flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *gh;
+
+	nlh->nlmsg_type = g->family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	gh = mnl_nlmsg_put_extra_header(nlh, sizeof(*gh));
+	gh->cmd = cmd;
+	gh->version = MPTCP_PM_VER;
+	return nlh;
+}
+
+static int genl_resolve(struct mps_genl *g)
+{
+	char buf[256];
+	struct genl_resolve r = {0};
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *gh;
+	int err;
+
+	g->family = __atomic_load_n(&genl_family_cache, __ATOMIC_RELAXED);
+	g->events_group = __atomic_load_n(&genl_events_cache, __ATOMIC_RELAXED);
+	if (g->family && g->events_group)
+		return 0;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	gh = mnl_nlmsg_put_extra_header(nlh, sizeof(*gh));
+	gh->cmd = CTRL_CMD_GETFAMILY;
+	gh->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, MPTCP_PM_NAME);
+	err = mps_genl_talk(g, nlh, genl_family_cb, &r, NULL, 0);
+	if (err == -ENOENT) {
+		mps_log("kernel has no %s netlink family (MPTCP disabled?)",
+			MPTCP_PM_NAME);
+		return -EOPNOTSUPP;
+	}
+	if (err)
+		return err;
+	if (!r.family)
+		return -EPROTO;
+	g->family = r.family;
+	g->events_group = r.events;
+	__atomic_store_n(&genl_family_cache, r.family, __ATOMIC_RELAXED);
+	__atomic_store_n(&genl_events_cache, r.events, __ATOMIC_RELAXED);
+	return 0;
+}
+
+int mps_genl_open(struct mps_genl *g)
+{
+	int one = 1, err;
+
+	memset(g, 0, sizeof(*g));
+	g->nl = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC);
+	if (!g->nl)
+		return -errno;
+	if (mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/* best effort: the kernel's error text, without the echoed request */
+	mnl_socket_setsockopt(g->nl, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(g->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	g->portid = mnl_socket_get_portid(g->nl);
+	g->seq = time(NULL);
+	err = genl_resolve(g);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	mnl_socket_close(g->nl);
+	g->nl = NULL;
+	return err;
+}
+
+void mps_genl_close(struct mps_genl *g)
+{
+	if (g->nl)
+		mnl_socket_close(g->nl);
+	g->nl = NULL;
+}

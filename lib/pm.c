@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The userspace path manager's commands (SUBFLOW_CREATE, SUBFLOW_DESTROY,
+ * SET_FLAGS) and the connection's local address table (GET_ADDR by token).
+ * All of them need CAP_NET_ADMIN: mpsockd, or a privileged application.
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/genetlink.h>
+#include <libmnl/libmnl.h>
+
+#include "internal.h"
+
+#define PM_BUF 512
+
+/* A v4-mapped IPv6 address as the AF_INET address it stands for. */
+void mps_addr_unmap(struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+
+	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return;
+	sin.sin_port = s6->sin6_port;
+	memcpy(&sin.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &sin, sizeof(sin));
+}
+
+__be16 mps_addr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_port;
+	return ((const struct sockaddr_in6 *)ss)->sin6_port;
+}
+
+void mps_addr_set_port(struct sockaddr_storage *ss, __be16 port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = port;
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = port;
+}
+
+/* Same family and address; ports compared only if @ports. */
+bool mps_addr_equal(const struct sockaddr_storage *a,
+		    const struct sockaddr_storage *b, bool ports)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (ports && mps_addr_port(a) != mps_addr_port(b))
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return IN6_ARE_ADDR_EQUAL(&((const struct sockaddr_in6 *)a)->sin6_addr,
+				  &((const struct sockaddr_in6 *)b)->sin6_addr);
+}
+
+static void pm_put_addr(struct nlmsghdr *nlh, int type,
+			const struct sockaddr_storage *ss, int id,
+			const __u32 *flags)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
+	__be16 port = mps_addr_port(ss);
+
+	mnl_attr_put_u16(nlh, MPTCP_PM_ADDR_ATTR_FAMILY, ss->ss_family);
+	if (ss->ss_family == AF_INET)
+		mnl_attr_put(nlh, MPTCP_PM_ADDR_ATTR_ADDR4, 4,
+			     &((const struct sockaddr_in *)ss)->sin_addr);
+	else
+		mnl_attr_put(nlh, MPTCP_PM_ADDR_ATTR_ADDR6, 16,
+			     &((const struct sockaddr_in6 *)ss)->sin6_addr);
+	if (id >= 0)
+		mnl_attr_put_u8(nlh, MPTCP_PM_ADDR_ATTR_ID, id);
+	/* the kernel takes the port in host order here */
+	if (port)
+		mnl_attr_put_u16(nlh, MPTCP_PM_ADDR_ATTR_PORT, ntohs(port));
+	if (flags)
+		mnl_attr_put_u32(nlh, MPTCP_PM_ADDR_ATTR_FLAGS, *flags);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
+			  const struct sockaddr_storage *local, __u8 local_id,
+			  const struct sockaddr_storage *remote, bool backup,
+			  char *msg, size_t msglen)
+{
+	char buf[PM_BUF];
+	__u32 flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
+	struct nlmsghdr *nlh;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, local_id, &flags);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL);
+	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+int mps_pm_subflow_destroy(struct mps_genl *g, __u32 token,
+			   const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, char *msg,
+			   size_t msglen)
+{
+	char buf[PM_BUF];
+	struct nlmsghdr *nlh;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SUBFLOW_DESTROY, 0);
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, NULL);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL);
+	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+/*
+ * Both ports select exactly one subflow; the kernel sends MP_PRIO on it.
+ * A FLAGS value without the backup bit clears backup.
+ */
+int mps_pm_set_backup(struct mps_genl *g, __u32 token,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool backup,
+		      char *msg, size_t msglen)
+{
+	char buf[PM_BUF];
+	__u32 flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
+	struct nlmsghdr *nlh;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SET_FLAGS, 0);
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, &flags);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL);
+	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+struct pm_table_parse {
+	struct mps_local_id *out;
+	unsigned int n, max;
+};
+
+static int pm_entry_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct mps_local_id *e = data;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&e->addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&e->addr;
+
+	switch (mnl_attr_get_type(attr)) {
+	case MPTCP_PM_ADDR_ATTR_ID:
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+			e->id = mnl_attr_get_u8(attr);
+		break;
+	case MPTCP_PM_ADDR_ATTR_ADDR4:
+		if (mnl_attr_get_payload_len(attr) == 4) {
+			sin->sin_family = AF_INET;
+			memcpy(&sin->sin_addr, mnl_attr_get_payload(attr), 4);
+		}
+		break;
+	case MPTCP_PM_ADDR_ATTR_ADDR6:
+		if (mnl_attr_get_payload_len(attr) == 16) {
+			sin6->sin6_family = AF_INET6;
+			memcpy(&sin6->sin6_addr, mnl_attr_get_payload(attr),
+			       16);
+		}
+		break;
+	case MPTCP_PM_ADDR_ATTR_PORT:
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) == 0)
+			e->port = htons(mnl_attr_get_u16(attr));
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int pm_table_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct pm_table_parse *p = data;
+	struct mps_local_id e;
+
+	if (mnl_attr_get_type(attr) != MPTCP_PM_ATTR_ADDR || p->n >= p->max)
+		return MNL_CB_OK;
+	memset(&e, 0, sizeof(e));
+	mnl_attr_parse_nested(attr, pm_entry_attr_cb, &e);
+	if (e.addr.ss_family == AF_INET || e.addr.ss_family == AF_INET6) {
+		mps_addr_set_port(&e.addr, e.port);
+		p->out[p->n++] = e;
+	}
+	return MNL_CB_OK;
+}
+
+static int pm_table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), pm_table_attr_cb,
+			      data);
+}
+
+/* The connection's local address table: which id each local address has. */
+int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
+		     unsigned int max)
+{
+	struct pm_table_parse p = {.out = out, .max = max};
+	char buf[PM_BUF];
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_GET_ADDR, NLM_F_DUMP);
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	err = mps_genl_talk(g, nlh, pm_table_cb, &p, NULL, 0);
+	return err ? err : (int)p.n;
+}

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Test client driven by commands on standard input: opens one MPTCP
+ * connection, then runs libmpsock's control calls (native and draft) on it
+ * and answers each command with one line, so shell tests can check every
+ * result against ss, ip mptcp monitor and packet captures.
+ *
+ * Usage: mpsock-ctl [-P] HOST PORT
+ * Commands (one per line):
+ *   open LOCAL REMOTE [backup] [wait MS]   native open (addresses as
+ *                                          IP:PORT or [IP6]:PORT)
+ *   dopen LOCAL REMOTE [backup]            MPTCP_OPEN_SUB_TUPLE
+ *   close ID rdwr|rst|rd|wr|N              native close
+ *   dclose DRAFTID rdwr|rst|rd|wr|N|short  MPTCP_CLOSE_SUB_ID
+ *   backup ID 0|1                          native set_backup
+ *   dprio DRAFTID 0|1                      MPTCP_SUB_PRIO
+ *   list                                   native list, one line each
+ *   echo                                   one echo round trip
+ *   send BYTES                             write BYTES, read them back
+ *   pid                                    print our pid
+ *   quit
+ * Answers: "ok [id=N] [draft=N]" or "err ERRNO_NAME message".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "mpsock.h"
+
+static const char *errname(int e)
+{
+	static const struct {
+		int e;
+		const char *n;
+	} t[] = {
+		{EINVAL, "EINVAL"},
+		{EOPNOTSUPP, "EOPNOTSUPP"},
+		{EPERM, "EPERM"},
+		{EACCES, "EACCES"},
+		{ESRCH, "ESRCH"},
+		{ENOTCONN, "ENOTCONN"},
+		{EADDRINUSE, "EADDRINUSE"},
+		{ENODEV, "ENODEV"},
+		{ECONNREFUSED, "ECONNREFUSED"},
+		{ETIMEDOUT, "ETIMEDOUT"},
+		{ECONNRESET, "ECONNRESET"},
+		{EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+		{ENOPROTOOPT, "ENOPROTOOPT"},
+		{EBADF, "EBADF"},
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (t[i].e == e)
+			return t[i].n;
+	return strerror(e);
+}
+
+static int parse_addr(const char *s, struct sockaddr_storage *ss,
+		      socklen_t *len)
+{
+	char host[128];
+	const char *colon;
+	size_t hl;
+	int port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (!colon)
+			return -1;
+		hl = colon - s - 1;
+		memcpy(host, s + 1, hl);
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return -1;
+		hl = colon - s;
+		memcpy(host, s, hl);
+	}
+	host[hl] = '\0';
+	port = atoi(colon + 1);
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) ==
+	    1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host,
+		      &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		*len = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+	return -1;
+}
+
+static void fmt_addr(const struct sockaddr_storage *ss, char *out, size_t n)
+{
+	char h[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, h, sizeof(h));
+		snprintf(out, n, "%s:%u", h, ntohs(s->sin_port));
+	} else {
+		const struct sockaddr_in6 *s = (const void *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, h, sizeof(h));
+		snprintf(out, n, "[%s]:%u", h, ntohs(s->sin6_port));
+	}
+}
+
+static int parse_how(const char *s)
+{
+	if (!strcmp(s, "rdwr"))
+		return SHUT_RDWR;
+	if (!strcmp(s, "rst"))
+		return MPTCP_SHUT_RST;
+	if (!strcmp(s, "rd"))
+		return SHUT_RD;
+	if (!strcmp(s, "wr"))
+		return SHUT_WR;
+	return atoi(s);
+}
+
+static void answer(int r, __u32 id)
+{
+	if (r == 0) {
+		if (id)
+			printf("ok id=%u\n", id);
+		else
+			printf("ok\n");
+	} else {
+		printf("err %s %s\n", errname(errno), mpsock_errmsg());
+	}
+}
+
+static void do_list(int fd)
+{
+	struct mpsock_subflow sf[64];
+	char l[80], r[80];
+	int n, i;
+
+	n = mpsock_subflow_list(fd, sf, 64);
+	if (n < 0) {
+		answer(-1, 0);
+		return;
+	}
+	for (i = 0; i < n && i < 64; i++) {
+		fmt_addr(&sf[i].local, l, sizeof(l));
+		fmt_addr(&sf[i].remote, r, sizeof(r));
+		printf("sf id=%u state=%u local=%s remote=%s backup=%d\n",
+		       sf[i].id, sf[i].state, l, r,
+		       !!(sf[i].flags & MPSOCK_SUBFLOW_BACKUP_LOCAL));
+	}
+	printf("ok count=%d\n", n);
+}
+
+static void do_send(int fd, long bytes)
+{
+	static char buf[65536];
+	long sent = 0, got = 0;
+	ssize_t n;
+
+	while (got < bytes) {
+		if (sent < bytes) {
+			size_t chunk = sizeof(buf);
+
+			if (bytes - sent < (long)sizeof(buf))
+				chunk = bytes - sent;
+
+			n = write(fd, buf, chunk);
+			if (n < 0)
+				break;
+			sent += n;
+		}
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	if (got == bytes)
+		printf("ok bytes=%ld\n", got);
+	else
+		printf("err EIO sent %ld got %ld\n", sent, got);
+}
+
+static int connect_to(const char *host, const char *port, bool plain)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST},
+			*ai;
+	int fd;
+
+	if (getaddrinfo(host, port, &hints, &ai))
+		return -1;
+	fd = socket(ai->ai_family, SOCK_STREAM,
+		    plain ? IPPROTO_TCP : IPPROTO_MPTCP);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* The draft's tuple request: header, then local and remote. */
+static int draft_open(int fd, const struct sockaddr_storage *l,
+		      const struct sockaddr_storage *r, socklen_t salen,
+		      int prio)
+{
+	unsigned char buf[2 + 2 * sizeof(struct sockaddr_in6)];
+	struct mptcp_sub_tuple *t = (struct mptcp_sub_tuple *)buf;
+	socklen_t len = 2 + 2 * salen;
+
+	t->id = 0;
+	t->prio = prio;
+	memcpy(t->addrs, l, salen);
+	memcpy(t->addrs + salen, r, salen);
+	if (mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_OPEN_SUB_TUPLE, t, &len))
+		return -1;
+	return t->id;
+}
+
+int main(int argc, char **argv)
+{
+	char line[512], a1[128], a2[128], w1[32], w2[32];
+	bool plain = false;
+	int fd, n, opt;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((opt = getopt(argc, argv, "P")) != -1)
+		plain = opt == 'P';
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: mpsock-ctl [-P] HOST PORT\n");
+		return 64;
+	}
+	fd = connect_to(argv[optind], argv[optind + 1], plain);
+	if (fd < 0) {
+		perror("mpsock-ctl: connect");
+		return 2;
+	}
+	printf("connected\n");
+	while (fgets(line, sizeof(line), stdin)) {
+		struct sockaddr_storage l, r;
+		socklen_t ll, rl;
+		__u32 id = 0;
+		long v;
+
+		w1[0] = w2[0] = '\0';
+		if (sscanf(line, "open %127s %127s %31s %31s %ld", a1, a2, w1,
+			   w2, &v) >= 2) {
+			unsigned int flags = strstr(line, " backup")
+						     ? MPSOCK_OPEN_BACKUP
+						     : 0;
+			char *wait = strstr(line, " wait ");
+
+			if (parse_addr(a1, &l, &ll) ||
+			    parse_addr(a2, &r, &rl)) {
+				printf("err EINVAL bad address\n");
+				continue;
+			}
+			if (wait)
+				n = mpsock_subflow_open_wait(
+					fd, (struct sockaddr *)&l,
+					(struct sockaddr *)&r, ll, flags,
+					atoi(wait + 6), &id);
+			else
+				n = mpsock_subflow_open(
+					fd, (struct sockaddr *)&l,
+					(struct sockaddr *)&r, ll, flags, &id);
+			answer(n, id);
+		} else if (sscanf(line, "dopen %127s %127s", a1, a2) == 2) {
+			if (parse_addr(a1, &l, &ll) ||
+			    parse_addr(a2, &r, &rl)) {
+				printf("err EINVAL bad address\n");
+				continue;
+			}
+			n = draft_open(fd, &l, &r, ll,
+				       strstr(line, " backup") != NULL);
+			if (n < 0)
+				answer(-1, 0);
+			else
+				printf("ok draft=%d\n", n);
+		} else if (sscanf(line, "close %u %31s", &id, w1) == 2) {
+			answer(mpsock_subflow_close(fd, id, parse_how(w1)), 0);
+		} else if (sscanf(line, "dclose %u %31s", &id, w1) == 2) {
+			struct mptcp_close_sub_id c = {.id = id};
+			socklen_t len = sizeof(c);
+
+			c.how = parse_how(w1);
+			if (!strcmp(w1, "short"))
+				len = 1; /* the reference implementation */
+			answer(mpsock_getsockopt(fd, IPPROTO_TCP,
+						 MPTCP_CLOSE_SUB_ID, &c, &len),
+			       0);
+		} else if (sscanf(line, "backup %u %ld", &id, &v) == 2) {
+			answer(mpsock_subflow_set_backup(fd, id, v), 0);
+		} else if (sscanf(line, "dprio %u %ld", &id, &v) == 2) {
+			struct mptcp_sub_prio p = {.id = id, .low_prio = v};
+
+			answer(mpsock_setsockopt(fd, IPPROTO_TCP,
+						 MPTCP_SUB_PRIO, &p, sizeof(p)),
+			       0);
+		} else if (!strncmp(line, "list", 4)) {
+			do_list(fd);
+		} else if (!strncmp(line, "echo", 4)) {
+			do_send(fd, 5);
+		} else if (sscanf(line, "send %ld", &v) == 1) {
+			do_send(fd, v);
+		} else if (!strncmp(line, "pid", 3)) {
+			printf("ok pid=%d\n", getpid());
+		} else if (!strncmp(line, "quit", 4)) {
+			break;
+		} else {
+			printf("err EINVAL unknown command\n");
+		}
+	}
+	close(fd);
+	return 0;
+}
