@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
-	iproute2 procps util-linux scdoc man-db groff-base"
+	iproute2 procps util-linux tcpdump scdoc man-db groff-base"
 
 install_missing()
 {

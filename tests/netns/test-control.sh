@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Subflow control against the real kernel, as root (the library talks to
+# the kernel itself) and as uid 65534 without capabilities (through
+# mpsockd): open (plain, backup, wildcard source, IPv6, draft), close
+# (FIN, RST, the last one), backup priority, and the errors.  Each claim is
+# checked by an independent witness: ss -tiM for subflows and flags, a
+# packet capture for MP_JOIN's backup bit, MP_PRIO, FIN and RST, and
+# ip mptcp monitor on the server for the peer's view.
+
+. "$(dirname "$0")/lib.sh"
+
+export TESTNET_CLIENT_PM=userspace
+netns_setup
+: "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
+: "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
+PORT=$TESTNET_MPTCP_PORT
+CLI_NS=/run/netns/$TESTNET_CLI_NS
+SRV_NS=/run/netns/$TESTNET_SRV_NS
+S4=$TESTNET_SRV_WIFI4
+C_CELL=$TESTNET_CLI_CELL4
+
+# witnesses: a capture on the client and the server's event monitor
+start_witnesses()
+{
+	nsenter --net="$CLI_NS" tcpdump -i any -nn -U --immediate-mode -w "$TESTNET_TMP/$1.pcap" \
+		"tcp port $PORT" 2>/dev/null &
+	DUMP_PID=$!
+	nsenter --net="$SRV_NS" ip mptcp monitor >"$TESTNET_TMP/$1.mon" &
+	MON_PID=$!
+	# tcpdump opens its capture before it can report a packet
+	for _ in $(seq 50); do
+		[ -s "$TESTNET_TMP/$1.pcap" ] && break
+		sleep 0.1
+	done
+}
+
+stop_witnesses()
+{
+	sleep 0.3
+	kill "$DUMP_PID" "$MON_PID" 2>/dev/null
+	wait "$DUMP_PID" "$MON_PID" 2>/dev/null
+	tcpdump -nn -r "$TESTNET_TMP/$1.pcap" >"$TESTNET_TMP/$1.txt" \
+		2>/dev/null
+}
+
+# ctl_start RUNNER...: the command-driven client, as a coprocess
+ctl_start()
+{
+	coproc CTL { "$@" "$MPSOCK_CTL_BIN" "$S4" "$PORT" 2>&1; }
+	read -r -t 5 line <&"${CTL[0]}"
+	[ "$line" = connected ]
+}
+
+# ctl CMD: one command, its answer in $REPLY_LINE (list: all its lines)
+ctl()
+{
+	echo "$1" >&"${CTL[1]}"
+	REPLY_LINE=
+	while read -r -t 10 line <&"${CTL[0]}"; do
+		REPLY_LINE="$REPLY_LINE$line"$'\n'
+		case $line in ok* | err*) break ;; esac
+	done
+	REPLY_LINE=${REPLY_LINE%$'\n'}
+}
+
+ctl_stop()
+{
+	echo quit >&"${CTL[1]}"
+	wait "$CTL_PID" 2>/dev/null
+}
+
+# expect NAME CMD PATTERN: the answer's last line matches PATTERN
+expect()
+{
+	ctl "$2"
+	local last=${REPLY_LINE##*$'\n'}
+
+	# shellcheck disable=SC2053
+	if [[ $last == $3 ]]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# $2 -> $REPLY_LINE (wanted $3)"
+	fi
+}
+
+# the id from the last "ok id=N" answer
+last_id()
+{
+	echo "${REPLY_LINE##*id=}"
+}
+
+# ss_flags LOCALADDR:PORT: the tcp-ulp-mptcp flags of that subflow
+ss_flags()
+{
+	ss_subflows "$PORT" | awk -v l="$1" '$1 == l { print $3, $4, $5 }'
+}
+
+ss_has()
+{
+	ss_subflows "$PORT" | awk -v l="$1" '$1 == l { f = 1 } END { exit !f }'
+}
+
+# the local address:port of subflow ID as the API lists it
+sf_local()
+{
+	ctl list
+	echo "$REPLY_LINE" | awk -v id="id=$1" '$2 == id {
+		sub(/local=/, "", $4); print $4 }'
+}
+
+run_mode()
+{
+	local mode=$1 id l l2 l3 sport fin_port
+	shift
+
+	# a 4-tuple of an earlier run may still be in TIME_WAIT
+	DRAFT_PORT=$((41000 + RANDOM % 1000))
+
+	start_witnesses "$mode"
+	if ! ctl_start "$@"; then
+		not_ok "$mode: client connected"
+		stop_witnesses "$mode"
+		return
+	fi
+	# before any data from the peer the connection is not fully
+	# established: the kernel refuses to add subflows
+	expect "$mode: open before the handshake completes: ENOTCONN" \
+		"open $C_CELL:0 $S4:0" "err ENOTCONN*"
+	expect "$mode: data flows" echo "ok bytes=5"
+
+	expect "$mode: open-and-wait a cell subflow" \
+		"open $C_CELL:0 $S4:0 wait 3000" "ok id=*"
+	id=$(last_id)
+	l=$(sf_local "$id")
+	check "$mode: ss -tiM shows the new subflow $l, not backup" \
+		test "$(ss_flags "$l")" = "b=0 B=0 e=1"
+
+	expect "$mode: open-and-wait a backup subflow" \
+		"open $C_CELL:0 $TESTNET_SRV_CELL4:0 backup wait 3000" "ok id=*"
+	id=$(last_id)
+	l2=$(sf_local "$id")
+	check "$mode: ss -tiM shows $l2 as local backup" \
+		test "$(ss_flags "$l2")" = "b=1 B=0 e=1"
+	sport=${l2##*:}
+
+	expect "$mode: backup priority on the first subflow" "backup 1 1" ok
+	l3=$(sf_local 1)
+	check "$mode: ss -tiM shows subflow 1 ($l3) as backup" \
+		test "$(ss_flags "$l3")" = "b=1 B=0 e=1"
+	expect "$mode: and back to non-backup" "backup 1 0" ok
+	check "$mode: ss -tiM shows subflow 1 not backup again" \
+		test "$(ss_flags "$l3")" = "b=0 B=0 e=1"
+
+	expect "$mode: reset-close the backup subflow" "close $id rst" ok
+	check "$mode: ss -tiM no longer shows $l2" eval "! ss_has $l2"
+	expect "$mode: the connection survives the reset" echo "ok bytes=5"
+
+	ctl list
+	id=$(echo "$REPLY_LINE" | awk -v l="local=$l" '$4 == l {
+		sub(/id=/, "", $2); print $2 }')
+	expect "$mode: graceful close of the cell subflow" "close $id rdwr" ok
+	check "$mode: ss -tiM no longer shows $l" eval "! ss_has $l"
+	fin_port=${l##*:}
+
+	expect "$mode: wildcard source, remote port 0" \
+		"open 0.0.0.0:0 $TESTNET_SRV_CELL4:0 wait 3000" "ok id=*"
+	l=$(sf_local "$(last_id)")
+	check "$mode: routing chose the cell source ($l) to port $PORT" \
+		eval "ss_subflows $PORT | grep -q '^$C_CELL:[0-9]* $TESTNET_SRV_CELL4:$PORT '"
+
+	expect "$mode: draft MPTCP_OPEN_SUB_TUPLE returns a draft id" \
+		"dopen $C_CELL:$DRAFT_PORT $S4:$PORT backup" "ok draft=*"
+	check "$mode: ss -tiM shows the draft subflow as backup" \
+		test "$(ss_flags "$C_CELL:$DRAFT_PORT")" = "b=1 B=0 e=1"
+	expect "$mode: the same 4-tuple again: EADDRINUSE" \
+		"dopen $C_CELL:$DRAFT_PORT $S4:$PORT" "err EADDRINUSE*"
+	expect "$mode: draft MPTCP_SUB_PRIO clears backup" \
+		"dprio $(sf_id_of "$C_CELL:$DRAFT_PORT") 0" ok
+	check "$mode: ss -tiM shows it not backup" \
+		test "$(ss_flags "$C_CELL:$DRAFT_PORT")" = "b=0 B=0 e=1"
+
+	expect "$mode: SHUT_RD: EOPNOTSUPP" "close 1 rd" "err EOPNOTSUPP*"
+	expect "$mode: SHUT_WR: EOPNOTSUPP" "close 1 wr" "err EOPNOTSUPP*"
+	expect "$mode: unknown how: EINVAL" "close 1 7" "err EINVAL*"
+	expect "$mode: unknown id: ESRCH" "close 999 rdwr" "err ESRCH*"
+	expect "$mode: draft unknown id: EINVAL" "dclose 200 rdwr" "err EINVAL*"
+	expect "$mode: refused join: ECONNREFUSED" \
+		"open $C_CELL:0 $TESTNET_SRV_CELL4:9 wait 3000" \
+		"err ECONNREFUSED*"
+	expect "$mode: unknown local address: EADDRNOTAVAIL" \
+		"open 10.9.9.9:0 $S4:0 wait 3000" "err EADDRNOTAVAIL*"
+
+	# the last subflow: the connection stays and data waits for a new one
+	ctl list
+	for id in $(echo "$REPLY_LINE" | awk '/^sf / { sub(/id=/, "", $2);
+		print $2 }'); do
+		ctl "close $id rdwr"
+	done
+	ctl list
+	check "$mode: every subflow closed, the connection still open" \
+		test "${REPLY_LINE##*$'\n'}" = "ok count=0"
+	expect "$mode: a new subflow revives it" \
+		"open $C_CELL:0 $S4:0 wait 3000" "ok id=*"
+	expect "$mode: and data flows again" echo "ok bytes=5"
+
+	ctl_stop
+	stop_witnesses "$mode"
+	check "$mode: capture: MP_PRIO backup sent" \
+		grep -q "prio backup" "$TESTNET_TMP/$mode.txt"
+	check "$mode: capture: MP_PRIO non-backup sent" \
+		grep -q "prio non-backup" "$TESTNET_TMP/$mode.txt"
+	check "$mode: capture: MP_JOIN SYN from port $sport has the backup bit" \
+		grep -q "$C_CELL.$sport > .*Flags \[S\].*join backup" \
+		"$TESTNET_TMP/$mode.txt"
+	check "$mode: capture: RST with MP_TCPRST from port $sport" \
+		grep -q "$C_CELL.$sport > .*Flags \[R.\].*mptcp 4" \
+		"$TESTNET_TMP/$mode.txt"
+	check "$mode: capture: FIN, no RST, from port $fin_port" \
+		eval "grep -q '$C_CELL.$fin_port > .*Flags \[F.\]' $TESTNET_TMP/$mode.txt &&
+		! grep -q '$C_CELL.$fin_port > .*Flags \[R' $TESTNET_TMP/$mode.txt"
+	check "$mode: peer saw the priority change (SUB_PRIORITY)" \
+		grep -q "SF_PRIO\|PRIORITY" "$TESTNET_TMP/$mode.mon"
+}
+
+# sf_id_of LOCAL: the kernel id of the subflow from LOCAL
+sf_id_of()
+{
+	ctl list
+	echo "$REPLY_LINE" | awk -v l="local=$1" '$4 == l {
+		sub(/id=/, "", $2); print $2 }'
+}
+
+MPSOCK_CTL_BIN=$MPSOCK_CTL
+run_mode root nsenter --net="$CLI_NS" --
+
+nsenter --net="$CLI_NS" "$MPSOCKD" 2>"$TESTNET_TMP/mpsockd.log" &
+D_PID=$!
+sleep 0.3
+MPSOCK_CTL_BIN=$(probe_for_anyone)
+cp "$MPSOCK_CTL" "$(dirname "$MPSOCK_CTL_BIN")/mpsock-ctl"
+MPSOCK_CTL_BIN=$(dirname "$MPSOCK_CTL_BIN")/mpsock-ctl
+# shellcheck disable=SC2046
+run_mode unprivileged $(unpriv_prefix)
+expect_port_check()
+{
+	ctl_start $(unpriv_prefix) || return 1
+	ctl echo
+	ctl "open $C_CELL:80 $S4:0"
+	local r=$REPLY_LINE
+	ctl_stop
+	[[ $r == "err EACCES"* ]]
+}
+check "unprivileged: local port 80 refused with EACCES" expect_port_check
+kill "$D_PID"
+wait "$D_PID"
+
+finish
