@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Sends mpsockd hand-made requests, good and bad, to test that the broker
+ * refuses what it must with an error reply and keeps serving.
+ *
+ * Usage: mpsock-rawreq MODE [HOST PORT]
+ *   nofd        a request without a socket
+ *   pipefd      a pipe instead of a socket
+ *   tcpfd       a plain TCP socket (connected to HOST PORT)
+ *   listenfd    a listening MPTCP socket
+ *   twofds      two MPTCP sockets in one request
+ *   garbage     37 bytes of garbage with an MPTCP socket
+ *   badversion  a request of version 99
+ *   badtype     a request of an unknown type
+ *   closedconn  an MPTCP connection already shut down by both sides
+ *   valid       a backup request on subflow 1 of a live connection
+ *   hold        valid, then close our socket and print the connection's
+ *               local port (the test checks the kernel dropped it)
+ *   stall       send requests without ever reading a reply, until the
+ *               broker drops us
+ * Prints "reply err=ERRNO msg", "dropped" or "noreply".
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "broker_proto.h"
+
+static int broker(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			strlen(MPS_BROKER_NAME);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+
+	memcpy(sun.sun_path + 1, MPS_BROKER_NAME, strlen(MPS_BROKER_NAME));
+	if (s < 0 || connect(s, (struct sockaddr *)&sun, len) < 0) {
+		perror("rawreq: connect to mpsockd");
+		exit(2);
+	}
+	return s;
+}
+
+static int tcp_to(const char *host, const char *port, int proto)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, proto);
+	char b[8];
+
+	sin.sin_port = htons(atoi(port));
+	inet_pton(AF_INET, host, &sin.sin_addr);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+		perror("rawreq: connect");
+		exit(2);
+	}
+	/* one echo: the connection is then fully established */
+	if (write(fd, "x", 1) != 1 || read(fd, b, 1) != 1) {
+		perror("rawreq: echo");
+		exit(2);
+	}
+	return fd;
+}
+
+static int send_req(int s, const void *buf, size_t len, const int *fds,
+		    int nfds)
+{
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (nfds) {
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	}
+	return sendmsg(s, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case 0:
+		return "0";
+	case EBADF:
+		return "EBADF";
+	case ENOTSOCK:
+		return "ENOTSOCK";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EINVAL:
+		return "EINVAL";
+	case EPROTONOSUPPORT:
+		return "EPROTONOSUPPORT";
+	case ENOTCONN:
+		return "ENOTCONN";
+	case ESRCH:
+		return "ESRCH";
+	default:
+		return strerror(e);
+	}
+}
+
+static void print_reply(int s)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	struct mps_reply rep;
+	ssize_t n;
+
+	if (poll(&p, 1, 3000) <= 0) {
+		printf("noreply\n");
+		return;
+	}
+	n = recv(s, &rep, sizeof(rep), 0);
+	if (n <= 0) {
+		printf("dropped\n");
+		return;
+	}
+	if (n != sizeof(rep)) {
+		printf("badreply %zd\n", n);
+		return;
+	}
+	rep.msg[sizeof(rep.msg) - 1] = '\0';
+	printf("reply err=%s %s\n", errname(-rep.err), rep.msg);
+}
+
+int main(int argc, char **argv)
+{
+	struct mps_req req = { .version = MPS_PROTO_VERSION,
+			       .type = MPS_REQ_BACKUP,
+			       .seq = 1 };
+	const char *mode = argc > 1 ? argv[1] : "";
+	const char *host = argc > 3 ? argv[2] : "10.0.1.1";
+	const char *port = argc > 3 ? argv[3] : "5201";
+	int s, fds[2], r;
+
+	req.backup.id = 1;
+	s = broker();
+	if (!strcmp(mode, "nofd")) {
+		send_req(s, &req, sizeof(req), NULL, 0);
+	} else if (!strcmp(mode, "pipefd")) {
+		if (pipe(fds))
+			return 2;
+		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "tcpfd")) {
+		fds[0] = tcp_to(host, port, IPPROTO_TCP);
+		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "listenfd")) {
+		fds[0] = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+		if (fds[0] < 0 || listen(fds[0], 1) < 0)
+			return 2;
+		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "twofds")) {
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[1] = tcp_to(host, port, IPPROTO_MPTCP);
+		send_req(s, &req, sizeof(req), fds, 2);
+	} else if (!strcmp(mode, "garbage")) {
+		char junk[37];
+
+		for (r = 0; r < (int)sizeof(junk); r++)
+			junk[r] = rand();
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		send_req(s, junk, sizeof(junk), fds, 1);
+	} else if (!strcmp(mode, "badversion") || !strcmp(mode, "badtype")) {
+		if (!strcmp(mode, "badversion"))
+			req.version = 99;
+		else
+			req.type = 77;
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "closedconn")) {
+		char b[8];
+
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		shutdown(fds[0], SHUT_WR);
+		while (read(fds[0], b, sizeof(b)) > 0)
+			;
+		usleep(100000);
+		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "valid") || !strcmp(mode, "hold")) {
+		struct sockaddr_in me;
+		socklen_t ml = sizeof(me);
+
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		getsockname(fds[0], (struct sockaddr *)&me, &ml);
+		send_req(s, &req, sizeof(req), fds, 1);
+		print_reply(s);
+		if (!strcmp(mode, "hold")) {
+			close(fds[0]);
+			printf("closed port=%u\n", ntohs(me.sin_port));
+		}
+		return 0;
+	} else if (!strcmp(mode, "stall")) {
+		int sent = 0;
+
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		req.backup.id = 999; /* fails fast, still gets a reply */
+		while (sent < 100000) {
+			r = send_req(s, &req, sizeof(req), fds, 1);
+			if (r == -EAGAIN) {
+				usleep(1000);
+				/* the broker stops reading or drops us */
+				if (recv(s, &req, 0, MSG_DONTWAIT | MSG_PEEK) ==
+					    0 ||
+				    errno == ECONNRESET)
+					break;
+				continue;
+			}
+			if (r)
+				break;
+			sent++;
+		}
+		printf("stalled after %d requests\n", sent);
+		fflush(stdout);
+		pause(); /* never read: the test kills us */
+		return 0;
+	} else {
+		fprintf(stderr, "rawreq: unknown mode '%s'\n", mode);
+		return 64;
+	}
+	print_reply(s);
+	return 0;
+}
