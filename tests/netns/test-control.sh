@@ -254,6 +254,31 @@ expect_port_check()
 	[[ $r == "err EACCES"* ]]
 }
 check "unprivileged: local port 80 refused with EACCES" expect_port_check
+
+# the draft's Figure 4 as written (completed), unprivileged, through mpsockd
+: "${MPSOCK_EXAMPLES:=$_TESTNET_ROOT/build/examples}"
+PUB=$(dirname "$MPSOCK_CTL_BIN")
+cp "$MPSOCK_EXAMPLES/fig4-open-sub" "$PUB/"
+cp -L "$MPSOCK_EXAMPLES/../lib/libmpsock.so.0" "$PUB/"
+mkfifo "$TESTNET_TMP/fig4.hold"
+nsenter --net="$CLI_NS" env LD_LIBRARY_PATH="$PUB" setpriv --reuid=65534 \
+	--regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	"$PUB/fig4-open-sub" -w "$S4" "$PORT" "$C_CELL" 12345 \
+	"$TESTNET_SRV_CELL4" <"$TESTNET_TMP/fig4.hold" >"$TESTNET_TMP/fig4.out" 2>&1 &
+FIG4_PID=$!
+exec 8>"$TESTNET_TMP/fig4.hold"
+for _ in $(seq 50); do
+	grep -q "new subflow id" "$TESTNET_TMP/fig4.out" && break
+	kill -0 "$FIG4_PID" 2>/dev/null || break
+	sleep 0.1
+done
+check "Figure 4: MPTCP_OPEN_SUB_TUPLE returned draft id 2" \
+	grep -qx "new subflow id : 2" "$TESTNET_TMP/fig4.out"
+check "Figure 4: ss -tiM shows $C_CELL:12345 -> $TESTNET_SRV_CELL4:$PORT" \
+	eval "ss_subflows $PORT | grep -q '^$C_CELL:12345 $TESTNET_SRV_CELL4:$PORT '"
+exec 8>&-
+wait "$FIG4_PID"
+check "Figure 4 exits 0" test $? = 0
 kill "$D_PID"
 wait "$D_PID"
 

@@ -36,7 +36,7 @@
 
 static int broker(void)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 +
 			strlen(MPS_BROKER_NAME);
 	int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
@@ -51,7 +51,7 @@ static int broker(void)
 
 static int tcp_to(const char *host, const char *port, int proto)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM, proto);
 	char b[8];
 
@@ -76,8 +76,8 @@ static int send_req(int s, const void *buf, size_t len, const int *fds,
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *c;
 
 	if (nfds) {
@@ -118,7 +118,7 @@ static const char *errname(int e)
 
 static void print_reply(int s)
 {
-	struct pollfd p = { .fd = s, .events = POLLIN };
+	struct pollfd p = {.fd = s, .events = POLLIN};
 	struct mps_reply rep;
 	ssize_t n;
 
@@ -141,9 +141,8 @@ static void print_reply(int s)
 
 int main(int argc, char **argv)
 {
-	struct mps_req req = { .version = MPS_PROTO_VERSION,
-			       .type = MPS_REQ_BACKUP,
-			       .seq = 1 };
+	struct mps_req req = {
+		.version = MPS_PROTO_VERSION, .type = MPS_REQ_BACKUP, .seq = 1};
 	const char *mode = argc > 1 ? argv[1] : "";
 	const char *host = argc > 3 ? argv[2] : "10.0.1.1";
 	const char *port = argc > 3 ? argv[3] : "5201";
