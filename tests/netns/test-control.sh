@@ -48,7 +48,7 @@ stop_witnesses()
 # ctl_start RUNNER...: the command-driven client, as a coprocess
 ctl_start()
 {
-	coproc CTL { "$@" "$MPSOCK_CTL_BIN" "$S4" "$PORT" 2>&1; }
+	coproc CTL { "$@" "$MPSOCK_CTL_BIN" "${CTL_HOST:-$S4}" "$PORT" 2>&1; }
 	read -r -t 5 line <&"${CTL[0]}"
 	[ "$line" = connected ]
 }
@@ -190,6 +190,15 @@ run_mode()
 	expect "$mode: refused join: ECONNREFUSED" \
 		"open $C_CELL:0 $TESTNET_SRV_CELL4:9 wait 3000" \
 		"err ECONNREFUSED*"
+	expect "$mode: a plain TCP listener closes the join: ECONNRESET" \
+		"open $C_CELL:0 $TESTNET_SRV_CELL4:$TESTNET_TCP_PORT wait 3000" \
+		"err ECONNRESET*"
+	# nobody answers 10.0.2.99: the caller's timeout ends the wait
+	expect "$mode: caller's timeout: ETIMEDOUT" \
+		"open $C_CELL:0 10.0.2.99:$PORT wait 300" "err ETIMEDOUT*"
+	ctl list
+	check "$mode: the timed-out attempt was cancelled" \
+		eval "! grep -q 'remote=10.0.2.99' <<<'$REPLY_LINE'"
 	expect "$mode: unknown local address: EADDRNOTAVAIL" \
 		"open 10.9.9.9:0 $S4:0 wait 3000" "err EADDRNOTAVAIL*"
 
@@ -235,6 +244,41 @@ sf_id_of()
 
 MPSOCK_CTL_BIN=$MPSOCK_CTL
 run_mode root nsenter --net="$CLI_NS" --
+
+# IPv6, and a v4-mapped connection whose initial subflow is AF_INET6
+v6_and_mapped()
+{
+	local l
+
+	CTL_HOST=$TESTNET_SRV_WIFI6 ctl_start nsenter --net="$CLI_NS" -- ||
+		return 1
+	expect "v6: data flows" echo "ok bytes=5"
+	expect "v6: open-and-wait from the cell address" \
+		"open [$TESTNET_CLI_CELL6]:0 [$TESTNET_SRV_WIFI6]:0 wait 3000" \
+		"ok id=2"
+	l=$(sf_local 2)
+	check "v6: ss -tiM shows $l" test "$(ss_flags "$l")" = "b=0 B=0 e=1"
+	expect "v6: backup" "backup 2 1" ok
+	check "v6: ss -tiM shows $l as backup" \
+		test "$(ss_flags "$l")" = "b=1 B=0 e=1"
+	expect "v6: reset-close" "close 2 rst" ok
+	check "v6: ss -tiM no longer shows $l" eval "! ss_has '$l'"
+	ctl_stop
+
+	CTL_HOST=::ffff:$S4 ctl_start nsenter --net="$CLI_NS" -- || return 1
+	expect "v4-mapped: data flows" echo "ok bytes=5"
+	expect "v4-mapped: an IPv4 subflow on the AF_INET6 socket" \
+		"open $C_CELL:0 $S4:0 wait 3000" "ok id=2"
+	expect "v4-mapped: backup on the mapped initial subflow" "backup 1 1" ok
+	l=$(sf_local 1)
+	check "v4-mapped: ss -tiM shows $l as backup" \
+		test "$(ss_flags "$l")" = "b=1 B=0 e=1"
+	expect "v4-mapped: reset the initial subflow" "close 1 rst" ok
+	expect "v4-mapped: the connection goes on" echo "ok bytes=5"
+	ctl_stop
+}
+MPSOCK_CTL_BIN=$MPSOCK_CTL
+v6_and_mapped || not_ok "v6 and v4-mapped clients connected"
 
 nsenter --net="$CLI_NS" "$MPSOCKD" 2>"$TESTNET_TMP/mpsockd.log" &
 D_PID=$!
