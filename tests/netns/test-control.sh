@@ -245,6 +245,30 @@ sf_id_of()
 MPSOCK_CTL_BIN=$MPSOCK_CTL
 run_mode root nsenter --net="$CLI_NS" --
 
+# Address ids: one per local address (and port) within a connection
+address_ids()
+{
+	local a b c
+
+	ctl_start nsenter --net="$CLI_NS" -- || return 1
+	ctl echo
+	ctl "open $C_CELL:0 $S4:0 wait 3000"
+	a=$(sf_local "$(last_id)")
+	ctl "open $C_CELL:0 $TESTNET_SRV_CELL4:0 wait 3000"
+	b=$(sf_local "$(last_id)")
+	ctl "open 10.0.2.3:0 $S4:0 wait 3000"
+	c=$(sf_local "$(last_id)")
+	lid() { ss_subflows "$PORT" | awk -v l="$1" '$1 == l { print $7 }'; }
+	check "ids: two subflows from $C_CELL share its address id ($(lid "$a"), $(lid "$b"))" \
+		eval "[ -n '$(lid "$a")' ] && [ '$(lid "$a")' = '$(lid "$b")' ]"
+	check "ids: 10.0.2.3 gets another id ($(lid "$c"))" \
+		eval "[ -n '$(lid "$c")' ] && [ '$(lid "$a")' != '$(lid "$c")' ] && [ '$(lid "$c")' != lid=0 ]"
+	ctl_stop
+}
+testnet_add_client_addr cell 10.0.2.3/24
+MPSOCK_CTL_BIN=$MPSOCK_CTL
+address_ids || not_ok "address ids: client connected"
+
 # IPv6, and a v4-mapped connection whose initial subflow is AF_INET6
 v6_and_mapped()
 {
