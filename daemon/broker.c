@@ -30,6 +30,7 @@
 #include "mpsockd.h"
 
 #define MAX_PENDING_PER_CLIENT 8
+#define OPEN_WAIT_MAX_MS 120000
 #define MAX_PENDING 1024
 #define MAX_FDS 4 /* more than one is refused; room to see and close them */
 
@@ -81,12 +82,26 @@ static const char *req_name(unsigned int type)
 	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
 }
 
+static void pending_cancel(const struct pending *p)
+{
+	char msg[MPS_MSG_LEN];
+	struct mps_genl g;
+
+	if (p->res.id && mps_genl_open(&g) == 0) {
+		mps_pm_subflow_destroy(&g, p->res.token, &p->res.local,
+				       &p->res.remote, msg, sizeof(msg));
+		mps_genl_close(&g);
+	}
+}
+
 static void client_drop(int ep, struct client *c)
 {
 	unsigned int i;
 
+	/* nobody will hear the outcome: cancel what is still connecting */
 	for (i = 0; i < MAX_PENDING && c->pending; i++) {
 		if (pendings[i].used && pendings[i].c == c) {
+			pending_cancel(&pendings[i]);
 			pendings[i].used = false;
 			c->pending--;
 			npending--;
@@ -144,31 +159,16 @@ static int check_app_socket(int fd, char *msg, size_t len)
 	return 0;
 }
 
-static int sysctl_int(const char *path, int dflt)
-{
-	FILE *f = fopen(path, "re");
-	int v = dflt;
-
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = dflt;
-		fclose(f);
-	}
-	return v;
-}
-
 /* Section 5 of the draft: privileged local ports for privileged callers. */
 static int authorize_open(const struct client *c, const struct mps_req *req,
 			  char *msg, size_t len)
 {
-	unsigned int port = ntohs(mps_addr_port(&req->open.local));
-	int first = sysctl_int("/proc/sys/net/ipv4/ip_unprivileged_port_start",
-			       1024);
+	__be16 port = mps_addr_port(&req->open.local);
 
-	if (port && (int)port < first &&
+	if (mps_port_privileged(port) &&
 	    !peer_capable(&c->peer, CAP_NET_BIND_SERVICE)) {
 		snprintf(msg, len, "local port %u needs CAP_NET_BIND_SERVICE",
-			 port);
+			 ntohs(port));
 		return -EACCES;
 	}
 	if (req->open.local.ss_family != AF_INET &&
@@ -252,9 +252,10 @@ static int handle_open(struct client *c, int fd, const struct mps_req *req,
 	p->c = c;
 	p->rep = *rep;
 	p->res = res;
-	p->deadline_ms =
-		now_ms() +
-		(req->open.timeout_ms > 0 ? req->open.timeout_ms : 120000);
+	/* bounded here too: a raw client may ask for anything */
+	p->deadline_ms = now_ms() + OPEN_WAIT_MAX_MS;
+	if (req->open.timeout_ms > 0 && req->open.timeout_ms < OPEN_WAIT_MAX_MS)
+		p->deadline_ms = now_ms() + req->open.timeout_ms;
 	c->pending++;
 	npending++;
 	return 1;
@@ -389,7 +390,8 @@ static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
 		if (r > 0)
 			pending_finish(ep, &pendings[i], 0, "");
 		else if (r < 0)
-			pending_finish(ep, &pendings[i], r, strerror(-r));
+			pending_finish(ep, &pendings[i], r,
+				       mps_event_error_msg(r));
 	}
 	return MNL_CB_OK;
 }
@@ -408,8 +410,6 @@ static void events_readable(int ep)
 
 static void pending_expire(int ep)
 {
-	char msg[MPS_MSG_LEN];
-	struct mps_genl g;
 	long now = now_ms();
 	unsigned int i;
 
@@ -419,12 +419,7 @@ static void pending_expire(int ep)
 		if (!p->used || p->deadline_ms > now)
 			continue;
 		/* cancel the attempt still in SYN_SENT, then say so */
-		if (p->res.id && mps_genl_open(&g) == 0) {
-			mps_pm_subflow_destroy(&g, p->res.token, &p->res.local,
-					       &p->res.remote, msg,
-					       sizeof(msg));
-			mps_genl_close(&g);
-		}
+		pending_cancel(p);
 		pending_finish(ep, p, -ETIMEDOUT,
 			       "not established in time: cancelled");
 	}

@@ -65,8 +65,14 @@ int peer_identify(int s, struct peer *p)
 		pidfd = -1; /* before Linux 6.5: fall back to the bare pid */
 	if (same_userns(p->cred.pid))
 		p->caps = read_cap_eff(p->cred.pid);
-	/* the process we read must still be the one that connected */
-	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+	/*
+	 * The process we read must still be the one that connected.  Signal
+	 * 0 tests existence; EPERM (another uid, and we keep no CAP_KILL)
+	 * still means it exists.
+	 */
+	if (pidfd >= 0 &&
+	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 &&
+	    errno == ESRCH)
 		p->caps = 0;
 	if (pidfd >= 0)
 		close(pidfd);

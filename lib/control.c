@@ -38,19 +38,42 @@ static int control_result(int err, const char *what, const char *msg)
 	return err ? mps_fail(err) : 0;
 }
 
-static bool have_net_admin(void)
+static bool have_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+static bool have_net_admin(void)
+{
 	const char *env = getenv("MPSOCK_USE_BROKER");
 
 	if (env && *env && *env != '0')
 		return false;
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return false;
-	return data[CAP_NET_ADMIN / 32].effective &
-	       (1u << (CAP_NET_ADMIN % 32));
+	return have_cap(CAP_NET_ADMIN);
+}
+
+/*
+ * Section 5 of the draft: a subflow on a privileged local port only for a
+ * caller that could bind that port itself.  mpsockd checks its callers the
+ * same way.
+ */
+int mps_port_privileged(__be16 port)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+	int first = 1024;
+
+	if (f) {
+		if (fscanf(f, "%d", &first) != 1)
+			first = 1024;
+		fclose(f);
+	}
+	return port && ntohs(port) < first;
 }
 
 static long now_ms(void)
@@ -95,7 +118,7 @@ static int direct_wait(struct mps_genl *ev, struct mps_ctrl_result *res,
 		long left = deadline - now_ms();
 
 		if (left <= 0)
-			return -ETIMEDOUT;
+			return -ETIME; /* ours, not the kernel's SYN timeout */
 		r = poll(&pfd, 1, left);
 		if (r < 0 && errno != EINTR)
 			return -errno;
@@ -138,12 +161,17 @@ static int direct_open(int fd, const struct sockaddr_storage *l,
 	if (!err)
 		err = mps_ctrl_open(fd, l, r, backup, res);
 	/* gone before we saw its port: its SUB_CLOSED tells why */
-	if (!err || (err == -ECONNREFUSED && !res->id))
+	if (!err || (err == -ECONNREFUSED && !res->id)) {
 		err = direct_wait(&ev, res, timeout_ms);
-	if (err == -ETIMEDOUT && res->msg[0] == '\0') {
+		if (err && err != -ETIME)
+			snprintf(res->msg, sizeof(res->msg), "%s",
+				 mps_event_error_msg(err));
+	}
+	if (err == -ETIME) {
 		snprintf(res->msg, sizeof(res->msg),
 			 "not established within %d ms: cancelled", timeout_ms);
 		cancel_open(res);
+		err = -ETIMEDOUT;
 	}
 	mps_genl_close(&ev);
 	return err;
@@ -186,12 +214,18 @@ static int control_open(int fd, const struct sockaddr *local,
 		return control_result(err, "open", "bad address arguments");
 	if (timeout_ms < 0 || timeout_ms > OPEN_WAIT_MAX_MS)
 		timeout_ms = OPEN_WAIT_MAX_MS;
-	if (have_net_admin())
+	if (have_net_admin()) {
+		if (mps_port_privileged(mps_addr_port(&l)) &&
+		    !have_cap(CAP_NET_BIND_SERVICE))
+			return control_result(-EACCES, "open",
+					      "a privileged local port needs "
+					      "CAP_NET_BIND_SERVICE");
 		err = direct_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
 				  timeout_ms, &res);
-	else
+	} else {
 		err = broker_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
 				  timeout_ms, &res);
+	}
 	if (res.id && id)
 		*id = res.id;
 	return control_result(err, "open", res.msg);

@@ -34,8 +34,14 @@ int mps_conn_token(int fd, __u32 *token)
 	memcpy(token, info + INFO_TOKEN_OFF, 4);
 	if (flags & MPTCP_INFO_FLAG_FALLBACK)
 		return -EOPNOTSUPP;
-	/* an unconnected or listening MPTCP socket has no token yet */
-	return *token ? 0 : -ENOTCONN;
+	if (*token)
+		return 0;
+	/* no token yet: unconnected, or a listener (as mpsockd says) */
+	len = sizeof(flags);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &flags, &len) == 0 &&
+	    flags)
+		return -EINVAL;
+	return -ENOTCONN;
 }
 
 int mps_ctrl_check_open_args(const struct sockaddr *local,
@@ -101,7 +107,8 @@ static int route_source(const struct sockaddr_storage *remote,
  * lowest free id.
  */
 static int local_id_for(struct mps_genl *g, int fd, __u32 token,
-			const struct sockaddr_storage *local)
+			const struct sockaddr_storage *local, char *msg,
+			size_t msglen)
 {
 	struct mps_local_id tab[64];
 	struct sockaddr_storage initial;
@@ -109,7 +116,7 @@ static int local_id_for(struct mps_genl *g, int fd, __u32 token,
 	bool used[256] = {false}, zero_free = true;
 	int n, i;
 
-	n = mps_pm_local_ids(g, token, tab, 64);
+	n = mps_pm_local_ids(g, token, tab, 64, msg, msglen);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
@@ -248,7 +255,8 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 		return err;
 	/* a concurrent open may take the id we chose: ask again once */
 	for (tries = 0; tries < 2; tries++) {
-		id = local_id_for(&g, fd, res->token, &local);
+		id = local_id_for(&g, fd, res->token, &local, res->msg,
+				  sizeof(res->msg));
 		if (id < 0) {
 			err = id;
 			break;

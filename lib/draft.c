@@ -199,13 +199,21 @@ static int draft_errno(int r)
 static int draft_open_sub_tuple(int fd, void *optval, socklen_t len,
 				socklen_t *optlen)
 {
-	const size_t head = offsetof(struct mptcp_sub_tuple, addrs);
+	size_t head = offsetof(struct mptcp_sub_tuple, addrs);
+	struct mptcp_sub_tuple t = {0};
 	struct sockaddr_storage l, r;
-	struct mptcp_sub_tuple t;
 	socklen_t salen;
 	__u32 id = 0;
 	int err;
 
+	/*
+	 * Programs built with the reference implementation's header have no
+	 * prio byte: their addresses start at 1 (33 or 57 bytes in all).
+	 */
+	if ((len - 1) % 2 == 0 &&
+	    ((len - 1) / 2 == sizeof(struct sockaddr_in) ||
+	     (len - 1) / 2 == sizeof(struct sockaddr_in6)))
+		head = offsetof(struct mptcp_sub_tuple, prio);
 	if (len == head + 2 * sizeof(struct sockaddr_in))
 		salen = sizeof(struct sockaddr_in);
 	else if (len == head + 2 * sizeof(struct sockaddr_in6))

@@ -119,6 +119,22 @@ static int ev_close_errno(const struct mps_event *ev)
 	return -(int)ev->error;
 }
 
+/* What a failed open's SUB_CLOSED means, for mpsock_errmsg(). */
+const char *mps_event_error_msg(int err)
+{
+	switch (err) {
+	case -ECONNREFUSED:
+		return "the peer refused the subflow (RST to its SYN)";
+	case -ETIMEDOUT:
+		return "no answer to the subflow's SYN (the kernel gave up)";
+	case -ECONNRESET:
+		return "the subflow was closed as it was being established "
+		       "(a reset, or no MPTCP on that port)";
+	default:
+		return "the subflow was closed as it was being established";
+	}
+}
+
 /*
  * What @ev says about the subflow @local -> @remote being opened on
  * connection @token: 1 established, 0 nothing, or the failure's -errno.

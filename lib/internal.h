@@ -107,7 +107,7 @@ int mps_pm_set_backup(struct mps_genl *g, __u32 token,
 		      const struct sockaddr_storage *remote, bool backup,
 		      char *msg, size_t msglen);
 int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
-		     unsigned int max);
+		     unsigned int max, char *msg, size_t msglen);
 
 /* ctrl.c: subflow control, run by a privileged caller or by mpsockd */
 #define MPS_MSG_LEN 128
@@ -143,9 +143,13 @@ struct mps_event {
 
 int mps_events_subscribe(struct mps_genl *g);
 int mps_event_parse(const struct nlmsghdr *nlh, struct mps_event *ev);
+const char *mps_event_error_msg(int err);
 int mps_event_open_outcome(const struct mps_event *ev, __u32 token,
 			   const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote);
+
+/* control.c */
+int mps_port_privileged(__be16 port);
 
 /* broker.c: the client side of mpsockd */
 struct mps_req;

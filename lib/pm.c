@@ -80,6 +80,12 @@ static void pm_put_addr(struct nlmsghdr *nlh, int type,
 		mnl_attr_put_u16(nlh, MPTCP_PM_ADDR_ATTR_PORT, ntohs(port));
 	if (flags)
 		mnl_attr_put_u32(nlh, MPTCP_PM_ADDR_ATTR_FLAGS, *flags);
+	/* a link-local source needs its interface, as bind() would */
+	if (flags && ss->ss_family == AF_INET6 &&
+	    ((const struct sockaddr_in6 *)ss)->sin6_scope_id)
+		mnl_attr_put_u32(
+			nlh, MPTCP_PM_ADDR_ATTR_IF_IDX,
+			((const struct sockaddr_in6 *)ss)->sin6_scope_id);
 	mnl_attr_nest_end(nlh, nest);
 }
 
@@ -195,7 +201,7 @@ static int pm_table_cb(const struct nlmsghdr *nlh, void *data)
 
 /* The connection's local address table: which id each local address has. */
 int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
-		     unsigned int max)
+		     unsigned int max, char *msg, size_t msglen)
 {
 	struct pm_table_parse p = {.out = out, .max = max};
 	char buf[PM_BUF];
@@ -204,6 +210,6 @@ int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
 
 	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_GET_ADDR, NLM_F_DUMP);
 	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	err = mps_genl_talk(g, nlh, pm_table_cb, &p, NULL, 0);
+	err = mps_genl_talk(g, nlh, pm_table_cb, &p, msg, msglen);
 	return err ? err : (int)p.n;
 }

@@ -182,6 +182,10 @@ run_mode()
 	check "$mode: ss -tiM shows it not backup" \
 		test "$(ss_flags "$C_CELL:$DRAFT_PORT")" = "b=0 B=0 e=1"
 
+	expect "$mode: the reference implementation's 33-byte tuple" \
+		"fopen $C_CELL:$((DRAFT_PORT + 1)) $S4:$PORT" "ok draft=*"
+	check "$mode: ss -tiM shows that subflow" \
+		ss_has "$C_CELL:$((DRAFT_PORT + 1))"
 	expect "$mode: SHUT_RD: EOPNOTSUPP" "close 1 rd" "err EOPNOTSUPP*"
 	expect "$mode: SHUT_WR: EOPNOTSUPP" "close 1 wr" "err EOPNOTSUPP*"
 	expect "$mode: unknown how: EINVAL" "close 1 7" "err EINVAL*"
@@ -244,6 +248,21 @@ sf_id_of()
 
 MPSOCK_CTL_BIN=$MPSOCK_CTL
 run_mode root nsenter --net="$CLI_NS" --
+
+# a privileged process without CAP_NET_BIND_SERVICE: the same rule
+low_port_direct()
+{
+	ctl_start nsenter --net="$CLI_NS" -- setpriv \
+		--bounding-set=-net_bind_service -- || return 1
+	ctl echo
+	ctl "open $C_CELL:80 $S4:0"
+	local r=$REPLY_LINE
+	ctl_stop
+	[[ $r == "err EACCES"* ]]
+}
+MPSOCK_CTL_BIN=$MPSOCK_CTL
+check "root without CAP_NET_BIND_SERVICE: local port 80 is EACCES" \
+	low_port_direct
 
 # Address ids: one per local address (and port) within a connection
 address_ids()

@@ -10,6 +10,9 @@
  *   open LOCAL REMOTE [backup] [wait MS]   native open (addresses as
  *                                          IP:PORT or [IP6]:PORT)
  *   dopen LOCAL REMOTE [backup]            MPTCP_OPEN_SUB_TUPLE
+ *   fopen LOCAL REMOTE                     the same, laid out as the
+ *                                          reference implementation's
+ *                                          header had it (no prio byte)
  *   close ID rdwr|rst|rd|wr|N              native close
  *   dclose DRAFTID rdwr|rst|rd|wr|N|short  MPTCP_CLOSE_SUB_ID
  *   backup ID 0|1                          native set_backup
@@ -293,6 +296,24 @@ int main(int argc, char **argv)
 				answer(-1, 0);
 			else
 				printf("ok draft=%d\n", n);
+		} else if (sscanf(line, "fopen %127s %127s", a1, a2) == 2) {
+			unsigned char fb[1 + 2 * sizeof(struct sockaddr_in6)];
+			socklen_t len;
+
+			if (parse_addr(a1, &l, &ll) ||
+			    parse_addr(a2, &r, &rl)) {
+				printf("err EINVAL bad address\n");
+				continue;
+			}
+			fb[0] = 0;
+			memcpy(fb + 1, &l, ll);
+			memcpy(fb + 1 + ll, &r, ll);
+			len = 1 + 2 * ll;
+			if (mpsock_getsockopt(fd, IPPROTO_TCP,
+					      MPTCP_OPEN_SUB_TUPLE, fb, &len))
+				answer(-1, 0);
+			else
+				printf("ok draft=%u\n", fb[0]);
 		} else if (sscanf(line, "close %u %31s", &id, w1) == 2) {
 			answer(mpsock_subflow_close(fd, id, parse_how(w1)), 0);
 		} else if (sscanf(line, "dclose %u %31s", &id, w1) == 2) {
