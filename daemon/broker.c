@@ -85,13 +85,11 @@ static const char *req_name(unsigned int type)
 static void pending_cancel(const struct pending *p)
 {
 	char msg[MPS_MSG_LEN];
-	struct mps_genl g;
+	struct mps_genl *g;
 
-	if (p->res.id && mps_genl_open(&g) == 0) {
-		mps_pm_subflow_destroy(&g, p->res.token, &p->res.local,
+	if (p->res.id && mps_genl_cached(&g) == 0)
+		mps_pm_subflow_destroy(g, p->res.token, &p->res.local,
 				       &p->res.remote, msg, sizeof(msg));
-		mps_genl_close(&g);
-	}
 }
 
 static void client_drop(int ep, struct client *c)
@@ -109,6 +107,7 @@ static void client_drop(int ep, struct client *c)
 	}
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->s, NULL);
 	close(c->s);
+	peer_release(&c->peer);
 	c->used = false;
 }
 
@@ -466,6 +465,7 @@ static void accept_client(int ep, int ls)
 	ev.data.ptr = &clients[i];
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) {
 		close(s);
+		peer_release(&clients[i].peer);
 		clients[i].used = false;
 	}
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 #include "config.h"
@@ -30,10 +31,20 @@ static void usage(FILE *f)
 		"\n"
 		"  -s, --set-path-manager  switch the namespace to the userspace path\n"
 		"                          manager first (needed for subflow control)\n"
-		"  -c, --max-clients N     concurrent applications (default 256)\n"
+		"  -c, --max-clients N     concurrent application threads (default 1024)\n"
 		"  -v, --verbose           log every request, not only failures\n"
 		"  -h, --help              this help\n"
 		"  -V, --version           print the version\n");
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void on_signal(int sig)
@@ -80,14 +91,20 @@ static int pm_set_userspace(void)
 	return fclose(f) ? -errno : 0;
 }
 
-/* Least privilege: keep CAP_NET_ADMIN, drop every other capability. */
+/*
+ * Least privilege: keep CAP_NET_ADMIN (the path manager) and
+ * CAP_NET_BIND_SERVICE (the kernel checks the creator of a subflow on a
+ * privileged local port: us, on behalf of a caller allowed to), and drop
+ * every other capability.
+ */
 static int drop_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {{0}};
 
-	data[0].effective = data[0].permitted = 1u << CAP_NET_ADMIN;
+	data[0].effective = data[0].permitted =
+		(1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (syscall(SYS_capset, &hdr, data) < 0)
@@ -104,7 +121,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0}};
-	struct broker_opts o = {.max_clients = 256};
+	struct broker_opts o = {.max_clients = 1024};
 	bool set_pm = false;
 	char pm[32];
 	int c, err;
@@ -173,6 +190,8 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
+	/* one descriptor per connected application thread */
+	raise_fd_limit();
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);

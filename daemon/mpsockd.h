@@ -7,11 +7,12 @@
 #include <sys/socket.h>
 
 struct peer {
-	struct ucred cred;
-	unsigned long long caps; /* effective, in our user namespace */
+	struct ucred cred; /* at connect time */
+	int pidfd; /* the connecting process, -1 if unknown */
 };
 
 int peer_identify(int s, struct peer *p);
+void peer_release(struct peer *p);
 bool peer_capable(const struct peer *p, int cap);
 
 struct broker_opts {

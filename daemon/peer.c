@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Who is asking: the caller's credentials from the kernel (SO_PEERCRED) and
- * its effective capabilities, read from /proc through a pidfd so that a
+ * Who is asking: the caller's credentials from the kernel (SO_PEERCRED) at
+ * connect time, and its effective capabilities, read from /proc only when
+ * a request needs them, through a pidfd taken at connect time so that a
  * recycled pid can never lend another process's privileges.
  */
 #include <errno.h>
@@ -12,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "mpsockd.h"
@@ -41,45 +41,72 @@ static unsigned long long read_cap_eff(pid_t pid)
 	return caps;
 }
 
-/* Capabilities count only in our own user namespace. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/*
+ * Capabilities count only in our own user namespace.  Its /proc/PID/ns
+ * link is closed to us once we keep no other capability, but uid_map is
+ * world-readable, and only a process already privileged here can create a
+ * namespace whose map equals ours.
+ */
 static bool same_userns(pid_t pid)
 {
-	char path[64];
-	struct stat a, b;
+	char path[64], theirs[512], ours[512];
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
-	return stat(path, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
-	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	return read_small(path, theirs, sizeof(theirs)) > 0 &&
+	       read_small("/proc/self/uid_map", ours, sizeof(ours)) > 0 &&
+	       !strcmp(theirs, ours);
 }
 
 int peer_identify(int s, struct peer *p)
 {
 	socklen_t len = sizeof(p->cred);
-	int pidfd = -1;
 
 	memset(p, 0, sizeof(*p));
+	p->pidfd = -1;
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &p->cred, &len) < 0)
 		return -errno;
-	len = sizeof(pidfd);
-	if (getsockopt(s, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
-		pidfd = -1; /* before Linux 6.5: fall back to the bare pid */
-	if (same_userns(p->cred.pid))
-		p->caps = read_cap_eff(p->cred.pid);
+	len = sizeof(p->pidfd);
+	if (getsockopt(s, SOL_SOCKET, SO_PEERPIDFD, &p->pidfd, &len) < 0)
+		p->pidfd = -1; /* before Linux 6.5: the bare pid only */
+	return 0;
+}
+
+void peer_release(struct peer *p)
+{
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+}
+
+bool peer_capable(const struct peer *p, int cap)
+{
+	unsigned long long caps;
+
+	if (!same_userns(p->cred.pid))
+		return false;
+	caps = read_cap_eff(p->cred.pid);
 	/*
 	 * The process we read must still be the one that connected.  Signal
 	 * 0 tests existence; EPERM (another uid, and we keep no CAP_KILL)
 	 * still means it exists.
 	 */
-	if (pidfd >= 0 &&
-	    syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 &&
+	if (p->pidfd >= 0 &&
+	    syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) < 0 &&
 	    errno == ESRCH)
-		p->caps = 0;
-	if (pidfd >= 0)
-		close(pidfd);
-	return 0;
-}
-
-bool peer_capable(const struct peer *p, int cap)
-{
-	return p->caps & (1ULL << cap);
+		return false;
+	return caps & (1ULL << cap);
 }

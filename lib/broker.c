@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The client side of mpsockd: one request with the application's socket
- * attached, one reply.  Fails fast when no broker serves this network
- * namespace, and refuses a broker that is not root (anyone may bind an
- * abstract name first, and would then receive our sockets).
+ * attached, one reply, over a connection each thread keeps (connecting for
+ * every request would cost more than the request).  Fails fast when no
+ * broker serves this network namespace, and refuses a broker that is not
+ * root (anyone may bind an abstract name first, and would then receive our
+ * sockets).
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +24,29 @@
 #define BROKER_REPLY_MS 5000
 
 static __u32 broker_seq;
+
+struct broker_conn {
+	int s; /* 0: none (the block starts zeroed), else fd + 1 */
+	pid_t pid;
+};
+
+static void broker_conn_free(void *p)
+{
+	struct broker_conn *c = p;
+
+	if (c->s)
+		close(c->s - 1);
+	free(c);
+}
+
+static struct mps_tls broker_tls = MPS_TLS_INIT(broker_conn_free);
+
+static void broker_drop(struct broker_conn *c)
+{
+	if (c->s)
+		close(c->s - 1);
+	c->s = 0;
+}
 
 static int broker_connect(struct mps_reply *rep)
 {
@@ -80,22 +106,55 @@ static int broker_send(int s, int fd, const struct mps_req *req)
 	return 0;
 }
 
+/* The thread's connection, made now if there is none (or a forked one). */
+static int broker_get(struct broker_conn *c, struct mps_reply *rep, bool *fresh)
+{
+	int s;
+
+	*fresh = false;
+	if (c->s && c->pid == getpid())
+		return c->s - 1;
+	if (c->s)
+		close(c->s - 1); /* the parent's, inherited: not ours to use */
+	c->s = 0;
+	s = broker_connect(rep);
+	if (s < 0)
+		return s;
+	c->s = s + 1;
+	c->pid = getpid();
+	*fresh = true;
+	return s;
+}
+
 int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		    int wait_ms)
 {
+	struct broker_conn *c = mps_tls_get(&broker_tls, sizeof(*c));
 	struct pollfd pfd = {.events = POLLIN};
+	bool fresh;
 	ssize_t n;
 	int s, r, err;
 
 	memset(rep, 0, sizeof(*rep));
-	s = broker_connect(rep);
-	if (s < 0)
-		return s;
+	if (!c)
+		return -errno;
 	req->version = MPS_PROTO_VERSION;
 	req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
-	err = broker_send(s, fd, req);
-	if (err)
+	for (;;) {
+		s = broker_get(c, rep, &fresh);
+		if (s < 0)
+			return s;
+		err = broker_send(s, fd, req);
+		/* a kept connection may have died with an earlier broker */
+		if (!err || fresh)
+			break;
+		broker_drop(c);
+	}
+	if (err) {
+		snprintf(rep->msg, sizeof(rep->msg),
+			 "cannot send to mpsockd (%s)", strerror(-err));
 		goto out;
+	}
 	pfd.fd = s;
 	do
 		r = poll(&pfd, 1, BROKER_REPLY_MS + wait_ms);
@@ -109,12 +168,15 @@ int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
 	    rep->seq != req->seq) {
 		err = n < 0 ? -errno : -EPROTO;
-		snprintf(rep->msg, sizeof(rep->msg), "bad reply from mpsockd");
+		snprintf(rep->msg, sizeof(rep->msg), "%s",
+			 n == 0 ? "mpsockd closed the connection"
+				: "bad reply from mpsockd");
 		goto out;
 	}
 	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	err = rep->err;
+	return rep->err;
 out:
-	close(s);
+	/* a late or missing reply must not meet the next request */
+	broker_drop(c);
 	return err;
 }

@@ -65,9 +65,12 @@ static bool have_net_admin(void)
  */
 int mps_port_privileged(__be16 port)
 {
-	FILE *f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
+	FILE *f;
 	int first = 1024;
 
+	if (!port)
+		return 0; /* the kernel picks an unprivileged one */
+	f = fopen("/proc/sys/net/ipv4/ip_unprivileged_port_start", "re");
 	if (f) {
 		if (fscanf(f, "%d", &first) != 1)
 			first = 1024;
@@ -135,14 +138,13 @@ static int direct_wait(struct mps_genl *ev, struct mps_ctrl_result *res,
 /* Give up on a subflow still connecting (a SYN_SENT subflow is cancelled). */
 static void cancel_open(const struct mps_ctrl_result *res)
 {
-	struct mps_genl g;
+	struct mps_genl *g;
 	char msg[MPS_MSG_LEN];
 
-	if (!res->id || mps_genl_open(&g))
+	if (!res->id || mps_genl_cached(&g))
 		return;
-	mps_pm_subflow_destroy(&g, res->token, &res->local, &res->remote, msg,
+	mps_pm_subflow_destroy(g, res->token, &res->local, &res->remote, msg,
 			       sizeof(msg));
-	mps_genl_close(&g);
 }
 
 static int direct_open(int fd, const struct sockaddr_storage *l,

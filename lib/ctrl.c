@@ -213,7 +213,7 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 {
 	struct sockaddr_storage local = *local_in, remote = *remote_in;
 	struct mps_snapshot snap;
-	struct mps_genl g;
+	struct mps_genl *g;
 	int id, err, tries;
 	__u32 before;
 
@@ -250,23 +250,22 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 	before = snapshot_max_id(&snap);
 	mps_snapshot_release(&snap);
 
-	err = mps_genl_open(&g);
+	err = mps_genl_cached(&g);
 	if (err)
 		return err;
 	/* a concurrent open may take the id we chose: ask again once */
 	for (tries = 0; tries < 2; tries++) {
-		id = local_id_for(&g, fd, res->token, &local, res->msg,
+		id = local_id_for(g, fd, res->token, &local, res->msg,
 				  sizeof(res->msg));
 		if (id < 0) {
 			err = id;
 			break;
 		}
-		err = mps_pm_subflow_create(&g, res->token, &local, id, &remote,
+		err = mps_pm_subflow_create(g, res->token, &local, id, &remote,
 					    backup, res->msg, sizeof(res->msg));
 		if (err != -EINVAL || !strstr(res->msg, "address and id"))
 			break;
 	}
-	mps_genl_close(&g);
 	if (err)
 		return ctrl_kernel_errno(err, res->msg);
 	return find_new(fd, before, &local, &remote, res);
@@ -302,7 +301,7 @@ int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res)
 {
 	struct mps_snapshot snap;
 	struct mps_sf_diag d;
-	struct mps_genl g;
+	struct mps_genl *g;
 	unsigned int i;
 	int err;
 
@@ -330,12 +329,11 @@ int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res)
 		}
 		goto out;
 	}
-	err = mps_genl_open(&g);
+	err = mps_genl_cached(&g);
 	if (err)
 		goto out;
-	err = mps_pm_subflow_destroy(&g, res->token, &res->local, &res->remote,
+	err = mps_pm_subflow_destroy(g, res->token, &res->local, &res->remote,
 				     res->msg, sizeof(res->msg));
-	mps_genl_close(&g);
 out:
 	mps_snapshot_release(&snap);
 	return ctrl_kernel_errno(err, res->msg);
@@ -344,7 +342,7 @@ out:
 int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res)
 {
 	struct mps_snapshot snap;
-	struct mps_genl g;
+	struct mps_genl *g;
 	unsigned int i;
 	int err;
 
@@ -353,11 +351,10 @@ int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res)
 	if (err)
 		return err;
 	mps_snapshot_release(&snap);
-	err = mps_genl_open(&g);
+	err = mps_genl_cached(&g);
 	if (err)
 		return err;
-	err = mps_pm_set_backup(&g, res->token, &res->local, &res->remote,
+	err = mps_pm_set_backup(g, res->token, &res->local, &res->remote,
 				backup, res->msg, sizeof(res->msg));
-	mps_genl_close(&g);
 	return ctrl_kernel_errno(err, res->msg);
 }

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <net/if.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -43,10 +42,6 @@ struct diag_ctx {
 	char reply[DIAG_BATCH][DIAG_REPLY_MAX];
 };
 
-static pthread_key_t diag_key;
-static pthread_once_t diag_once = PTHREAD_ONCE_INIT;
-static int diag_key_err;
-
 static void diag_ctx_free(void *p)
 {
 	struct diag_ctx *ctx = p;
@@ -56,10 +51,7 @@ static void diag_ctx_free(void *p)
 	free(ctx);
 }
 
-static void diag_key_init(void)
-{
-	diag_key_err = pthread_key_create(&diag_key, diag_ctx_free);
-}
+static struct mps_tls diag_tls = MPS_TLS_INIT(diag_ctx_free);
 
 static int diag_ctx_open(struct diag_ctx *ctx)
 {
@@ -80,23 +72,11 @@ static int diag_ctx_open(struct diag_ctx *ctx)
 
 static int diag_ctx_get(struct diag_ctx **out)
 {
-	struct diag_ctx *ctx;
+	struct diag_ctx *ctx = mps_tls_get(&diag_tls, sizeof(*ctx));
 	int err;
 
-	pthread_once(&diag_once, diag_key_init);
-	if (diag_key_err)
-		return -diag_key_err;
-	ctx = pthread_getspecific(diag_key);
-	if (!ctx) {
-		ctx = calloc(1, sizeof(*ctx));
-		if (!ctx)
-			return -ENOMEM;
-		err = pthread_setspecific(diag_key, ctx);
-		if (err) {
-			free(ctx);
-			return -err;
-		}
-	}
+	if (!ctx)
+		return -errno;
 	if (ctx->nl && ctx->pid != getpid()) {
 		/* inherited across fork(): close our copy, keep the parent's */
 		mnl_socket_close(ctx->nl);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -151,12 +152,17 @@ int mps_genl_talk(struct mps_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 	/* a dump ends with NLMSG_DONE; anything else is acknowledged */
 	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
 		nlh->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(g->nl, nlh, nlh->nlmsg_len) < 0) {
+		g->broken = true;
 		return -errno;
+	}
 	do {
 		n = mnl_socket_recvfrom(g->nl, buf, sizeof(buf));
-		if (n < 0)
+		if (n < 0) {
+			/* replies may be left behind: never reuse it */
+			g->broken = true;
 			return -errno;
+		}
 		r = mnl_cb_run2(buf, n, g->seq, g->portid, genl_data_cb, &x,
 				genl_ctl_cb, NLMSG_MIN_TYPE);
 	} while (r == MNL_CB_OK);
@@ -246,4 +252,43 @@ void mps_genl_close(struct mps_genl *g)
 	if (g->nl)
 		mnl_socket_close(g->nl);
 	g->nl = NULL;
+}
+
+/*
+ * One command socket per thread, kept between calls (opening one costs
+ * more than a SET_FLAGS round trip).  Replaced after a fork, or after a
+ * failure that may have left replies unread.
+ */
+struct genl_tls {
+	struct mps_genl g;
+	pid_t pid;
+};
+
+static void genl_tls_free(void *p)
+{
+	struct genl_tls *t = p;
+
+	mps_genl_close(&t->g);
+	free(t);
+}
+
+static struct mps_tls genl_tls = MPS_TLS_INIT(genl_tls_free);
+
+int mps_genl_cached(struct mps_genl **out)
+{
+	struct genl_tls *t = mps_tls_get(&genl_tls, sizeof(*t));
+	int err;
+
+	if (!t)
+		return -errno;
+	if (t->g.nl && (t->g.broken || t->pid != getpid()))
+		mps_genl_close(&t->g); /* after fork: the parent's stays open */
+	if (!t->g.nl) {
+		err = mps_genl_open(&t->g);
+		if (err)
+			return err;
+		t->pid = getpid();
+	}
+	*out = &t->g;
+	return 0;
 }

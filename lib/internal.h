@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/tcp.h>
 #include <linux/types.h>
 #include <linux/mptcp.h>
@@ -71,12 +72,14 @@ struct mps_genl {
 	__u32 seq;
 	__u16 family;
 	__u32 events_group;
+	bool broken; /* a failed exchange may have left replies behind */
 };
 
 struct nlmsghdr;
 typedef int (*mps_nl_cb)(const struct nlmsghdr *nlh, void *data);
 int mps_genl_open(struct mps_genl *g);
 void mps_genl_close(struct mps_genl *g);
+int mps_genl_cached(struct mps_genl **g);
 struct nlmsghdr *mps_genl_put(struct mps_genl *g, void *buf, __u8 cmd,
 			      __u16 flags);
 int mps_genl_talk(struct mps_genl *g, struct nlmsghdr *nlh, mps_nl_cb cb,
@@ -173,6 +176,19 @@ bool mps_draft_is_ours(int level, int optname);
 
 /* log.c */
 void mps_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* tls.c: per-thread state; the block is zeroed on first use */
+struct mps_tls {
+	pthread_key_t key;
+	void (*dtor)(void *);
+	int err;
+	bool ready;
+};
+#define MPS_TLS_INIT(destructor)                                               \
+	{                                                                      \
+		.dtor = (destructor)                                           \
+	}
+void *mps_tls_get(struct mps_tls *t, size_t size);
 
 /* Set errno from an internal -errno result and return -1. */
 static inline int mps_fail(int neg_errno)

@@ -342,6 +342,38 @@ expect_port_check()
 }
 check "unprivileged: local port 80 refused with EACCES" expect_port_check
 
+# the same uid holding CAP_NET_BIND_SERVICE may; a restarted broker is
+# found again by a client that kept its connection
+cap_port_and_restart()
+{
+	local r1 r2 r3
+
+	ctl_start nsenter --net="$CLI_NS" -- setpriv --reuid=65534 \
+		--regid=65534 --clear-groups --inh-caps=+net_bind_service \
+		--ambient-caps=+net_bind_service \
+		--bounding-set=-all,+net_bind_service -- || return 1
+	ctl echo
+	ctl "open $C_CELL:81 $S4:0 wait 3000"
+	r1=$REPLY_LINE
+	check "uid 65534 with CAP_NET_BIND_SERVICE: local port 81 allowed" \
+		eval "[[ '$r1' == 'ok id='* ]] && ss_has $C_CELL:81"
+	kill "$D_PID"
+	wait "$D_PID"
+	ctl "open $C_CELL:0 $S4:0"
+	r2=$REPLY_LINE
+	check "mpsockd stopped: the call fails with EPERM ($r2)" \
+		eval "[[ '$r2' == 'err EPERM'* ]]"
+	nsenter --net="$CLI_NS" "$MPSOCKD" 2>>"$TESTNET_TMP/mpsockd.log" &
+	D_PID=$!
+	sleep 0.3
+	ctl "open $C_CELL:0 $S4:0 wait 3000"
+	r3=$REPLY_LINE
+	check "mpsockd restarted: the same client is served again ($r3)" \
+		eval "[[ '$r3' == 'ok id='* ]]"
+	ctl_stop
+}
+cap_port_and_restart || not_ok "client with CAP_NET_BIND_SERVICE connected"
+
 # the draft's Figure 4 as written (completed), unprivileged, through mpsockd
 : "${MPSOCK_EXAMPLES:=$_TESTNET_ROOT/build/examples}"
 PUB=$(dirname "$MPSOCK_CTL_BIN")
