@@ -267,24 +267,10 @@ static int handle_request(struct client *c, int fd, const struct mps_req *req,
 			  struct mps_reply *rep)
 {
 	struct mps_ctrl_result res;
-	int err;
 
-	switch (req->type) {
-	case MPS_REQ_OPEN:
+	if (req->type == MPS_REQ_OPEN)
 		return handle_open(c, fd, req, rep);
-	case MPS_REQ_CLOSE:
-		err = mps_ctrl_close(fd, req->close.id, req->close.how, &res);
-		break;
-	case MPS_REQ_BACKUP:
-		err = mps_ctrl_backup(fd, req->backup.id, req->backup.backup,
-				      &res);
-		break;
-	default:
-		err = -EINVAL;
-		snprintf(res.msg, sizeof(res.msg), "unknown request type");
-		break;
-	}
-	rep->err = err;
+	rep->err = mps_ctrl_execute(fd, req, &res);
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 	return 0;
 }

@@ -250,48 +250,44 @@ int mpsock_subflow_open_wait(int fd, const struct sockaddr *local,
 	return control_open(fd, local, remote, addrlen, flags, timeout_ms, id);
 }
 
-int mpsock_subflow_close(int fd, __u32 id, int how)
+/*
+ * A close or backup request, carried out here with CAP_NET_ADMIN or by
+ * mpsockd: the same request either way (mps_ctrl_execute()).
+ */
+static int control_request(int fd, struct mps_req *req, const char *what)
 {
 	struct mps_ctrl_result res;
 	struct mps_reply rep;
-	struct mps_req req;
 	int err;
 
-	memset(&res, 0, sizeof(res));
+	if (have_net_admin()) {
+		err = mps_ctrl_execute(fd, req, &res);
+		return control_result(err, what, res.msg);
+	}
+	err = mps_broker_call(fd, req, &rep, 0);
+	return control_result(err, what, rep.msg);
+}
+
+int mpsock_subflow_close(int fd, __u32 id, int how)
+{
+	struct mps_req req = {.type = MPS_REQ_CLOSE};
+
 	if (how == SHUT_RD || how == SHUT_WR)
 		return control_result(-EOPNOTSUPP, "close",
 				      "no kernel interface half-closes one "
 				      "subflow");
 	if (how != SHUT_RDWR && how != MPTCP_SHUT_RST)
 		return control_result(-EINVAL, "close", "unknown how");
-	if (have_net_admin()) {
-		err = mps_ctrl_close(fd, id, how, &res);
-		return control_result(err, "close", res.msg);
-	}
-	memset(&req, 0, sizeof(req));
-	req.type = MPS_REQ_CLOSE;
 	req.close.id = id;
 	req.close.how = how;
-	err = mps_broker_call(fd, &req, &rep, 0);
-	return control_result(err, "close", rep.msg);
+	return control_request(fd, &req, "close");
 }
 
 int mpsock_subflow_set_backup(int fd, __u32 id, bool backup)
 {
-	struct mps_ctrl_result res;
-	struct mps_reply rep;
-	struct mps_req req;
-	int err;
+	struct mps_req req = {.type = MPS_REQ_BACKUP};
 
-	memset(&res, 0, sizeof(res));
-	if (have_net_admin()) {
-		err = mps_ctrl_backup(fd, id, backup, &res);
-		return control_result(err, "backup", res.msg);
-	}
-	memset(&req, 0, sizeof(req));
-	req.type = MPS_REQ_BACKUP;
 	req.backup.id = id;
 	req.backup.backup = backup;
-	err = mps_broker_call(fd, &req, &rep, 0);
-	return control_result(err, "backup", rep.msg);
+	return control_request(fd, &req, "backup");
 }

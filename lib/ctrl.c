@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "broker_proto.h"
 #include "internal.h"
 
 /* MPTCP_INFO up to and including mptcpi_token is all we read. */
@@ -357,4 +358,21 @@ int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res)
 	err = mps_pm_set_backup(g, res->token, &res->local, &res->remote,
 				backup, res->msg, sizeof(res->msg));
 	return ctrl_kernel_errno(err, res->msg);
+}
+
+/* A close or backup request, for mpsockd and for a privileged caller. */
+int mps_ctrl_execute(int fd, const struct mps_req *req,
+		     struct mps_ctrl_result *res)
+{
+	switch (req->type) {
+	case MPS_REQ_CLOSE:
+		return mps_ctrl_close(fd, req->close.id, req->close.how, res);
+	case MPS_REQ_BACKUP:
+		return mps_ctrl_backup(fd, req->backup.id, req->backup.backup,
+				       res);
+	default:
+		memset(res, 0, sizeof(*res));
+		snprintf(res->msg, sizeof(res->msg), "unknown request type");
+		return -EINVAL;
+	}
 }

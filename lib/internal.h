@@ -129,6 +129,9 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local,
 		  struct mps_ctrl_result *res);
 int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res);
 int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res);
+struct mps_req;
+int mps_ctrl_execute(int fd, const struct mps_req *req,
+		     struct mps_ctrl_result *res);
 int mps_ctrl_check_open_args(const struct sockaddr *local,
 			     const struct sockaddr *remote, socklen_t addrlen,
 			     struct sockaddr_storage *l,
