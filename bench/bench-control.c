@@ -80,6 +80,7 @@
 
 #include "broker_proto.h"
 #include "internal.h"
+#include "bench-util.h"
 
 #ifndef SOL_MPTCP
 #define SOL_MPTCP 284
@@ -195,26 +196,6 @@ struct bench {
 	unsigned int nsamples[M_COUNT];
 	unsigned int lingered; /* closes still listed at the first check */
 };
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-control: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static void die_neg(const char *what, int neg_errno)
-{
-	errno = -neg_errno;
-	die(what);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void sleep_us(unsigned int us)
 {
@@ -852,57 +833,6 @@ static void cycle(struct bench *b, enum mode m, bool timed)
 
 /* ---- the connection ---- */
 
-static int connect_mptcp(const char *host, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, err;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	err = getaddrinfo(host, port, &hints, &res);
-	if (err) {
-		fprintf(stderr, "bench-control: %s:%s: %s\n", host, port,
-			gai_strerror(err));
-		exit(64);
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC,
-			    IPPROTO_MPTCP);
-		if (fd < 0)
-			die("socket(IPPROTO_MPTCP)");
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		die("connect");
-	return fd;
-}
-
-/* Send a few bytes through the echo server and read them all back. */
-static void echo_once(int fd)
-{
-	char out[64], in[64];
-	size_t got = 0;
-	ssize_t r;
-
-	memset(out, 'x', sizeof(out));
-	if (write(fd, out, sizeof(out)) != (ssize_t)sizeof(out))
-		die("write");
-	while (got < sizeof(in)) {
-		r = read(fd, in + got, sizeof(in) - got);
-		if (r <= 0) {
-			if (r == 0)
-				errno = ECONNRESET;
-			die("read (echo)");
-		}
-		got += r;
-	}
-}
-
 /*
  * Data both ways until the kernel says the connection is fully
  * established (MPTCP_INFO flags): SUBFLOW_CREATE needs it (Q2).
@@ -1094,22 +1024,6 @@ static void measure_parts(struct bench *b, unsigned int iters,
 
 /* ---- statistics and report ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct_us(const uint64_t *sorted, unsigned int n, unsigned int pct)
-{
-	unsigned int i = (unsigned int)(((uint64_t)n * pct) / 100);
-
-	if (i >= n)
-		i = n - 1;
-	return sorted[i] / 1000.0;
-}
-
 static struct stats stats_of(uint64_t *s, unsigned int n)
 {
 	struct stats st;
@@ -1156,18 +1070,6 @@ static void usage(void)
 		"[-p PAUSE_US] [-P FIRST_PORT] [-n PARTS]\n"
 		"                     HOST PORT LOCAL REMOTE\n");
 	exit(64);
-}
-
-static unsigned int parse_uint(const char *s, unsigned int max)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		usage();
-	return (unsigned int)v;
 }
 
 static double ratio(double a, double b)
@@ -1348,22 +1250,22 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "i:w:b:p:P:n:")) != -1) {
 		switch (opt) {
 		case 'i':
-			iters = parse_uint(optarg, 100000);
+			iters = parse_uint(optarg, 100000, usage);
 			break;
 		case 'w':
-			warmup = parse_uint(optarg, 100000);
+			warmup = parse_uint(optarg, 100000, usage);
 			break;
 		case 'b':
-			block = parse_uint(optarg, 100000);
+			block = parse_uint(optarg, 100000, usage);
 			break;
 		case 'p':
-			b->pause_us = parse_uint(optarg, 10000000);
+			b->pause_us = parse_uint(optarg, 10000000, usage);
 			break;
 		case 'P':
-			first_port = parse_uint(optarg, 65535);
+			first_port = parse_uint(optarg, 65535, usage);
 			break;
 		case 'n':
-			parts_n = parse_uint(optarg, 10000000);
+			parts_n = parse_uint(optarg, 10000000, usage);
 			break;
 		default:
 			usage();
@@ -1384,7 +1286,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	set_use_broker(false);
 
-	port = parse_uint(argv[optind + 1], 65535);
+	port = parse_uint(argv[optind + 1], 65535, usage);
 	parse_addr(argv[optind + 2], 0, &b->local, &b->addrlen);
 	parse_addr(argv[optind + 3], port, &b->remote, &b->addrlen);
 	if (b->local.ss_family != b->remote.ss_family)

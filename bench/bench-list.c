@@ -43,6 +43,7 @@
 #include <sys/socket.h>
 
 #include "internal.h"
+#include "bench-util.h"
 
 #ifndef SOL_MPTCP
 #define SOL_MPTCP 284
@@ -81,26 +82,6 @@ struct bench {
 			  255 * sizeof(struct mptcp_sub_status)];
 	struct mpsock_subflow subs[MAXSF];
 };
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-list: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static void die_neg(const char *what, int neg_errno)
-{
-	errno = -neg_errno;
-	die(what);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* (a) The baseline, independent of libmpsock: one FULL_INFO call. */
 static void call_full_info(struct bench *b)
@@ -209,57 +190,6 @@ static void (*const kind_call[K_COUNT])(struct bench *) = {
 	[K_GET_SUB_IDS] = call_get_sub_ids,
 	[K_SUBFLOW_LIST] = call_subflow_list,
 };
-
-static int connect_mptcp(const char *host, const char *port)
-{
-	struct addrinfo hints, *res, *ai;
-	int fd = -1, err;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	err = getaddrinfo(host, port, &hints, &res);
-	if (err) {
-		fprintf(stderr, "bench-list: %s:%s: %s\n", host, port,
-			gai_strerror(err));
-		exit(64);
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC,
-			    IPPROTO_MPTCP);
-		if (fd < 0)
-			die("socket(IPPROTO_MPTCP)");
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		die("connect");
-	return fd;
-}
-
-/* Send a few bytes through the echo server and read them all back. */
-static void echo_once(int fd)
-{
-	char out[64], in[64];
-	size_t got = 0;
-	ssize_t r;
-
-	memset(out, 'x', sizeof(out));
-	if (write(fd, out, sizeof(out)) != (ssize_t)sizeof(out))
-		die("write");
-	while (got < sizeof(in)) {
-		r = read(fd, in + got, sizeof(in) - got);
-		if (r <= 0) {
-			if (r == 0)
-				errno = ECONNRESET;
-			die("read (echo)");
-		}
-		got += r;
-	}
-}
 
 /* Live subflows that are ESTABLISHED and fully established at MPTCP level. */
 static int count_ready(int fd, int *total)
@@ -380,22 +310,6 @@ static void unrelated_close(struct unrelated *u)
 	u->n = 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double pct_us(const uint64_t *sorted, unsigned int n, unsigned int pct)
-{
-	unsigned int i = (unsigned int)(((uint64_t)n * pct) / 100);
-
-	if (i >= n)
-		i = n - 1;
-	return sorted[i] / 1000.0;
-}
-
 static void measure(struct bench *b, unsigned int iters, unsigned int warmup,
 		    uint64_t *samples[K_COUNT])
 {
@@ -425,18 +339,6 @@ static void usage(void)
 	exit(64);
 }
 
-static unsigned int parse_uint(const char *s, unsigned int max)
-{
-	unsigned long v;
-	char *end;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max)
-		usage();
-	return (unsigned int)v;
-}
-
 int main(int argc, char **argv)
 {
 	unsigned int unrelated = 0, iters = 20000, warmup = 1000, k;
@@ -450,13 +352,13 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "u:i:w:")) != -1) {
 		switch (opt) {
 		case 'u':
-			unrelated = parse_uint(optarg, 1000000);
+			unrelated = parse_uint(optarg, 1000000, usage);
 			break;
 		case 'i':
-			iters = parse_uint(optarg, 10000000);
+			iters = parse_uint(optarg, 10000000, usage);
 			break;
 		case 'w':
-			warmup = parse_uint(optarg, 10000000);
+			warmup = parse_uint(optarg, 10000000, usage);
 			break;
 		default:
 			usage();
@@ -469,7 +371,7 @@ int main(int argc, char **argv)
 	b = calloc(1, sizeof(*b));
 	if (!b)
 		die("calloc");
-	b->want = parse_uint(argv[optind + 2], MAXSF);
+	b->want = parse_uint(argv[optind + 2], MAXSF, usage);
 	if (!b->want)
 		usage();
 	for (k = 0; k < K_COUNT; k++) {
