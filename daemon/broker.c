@@ -77,6 +77,7 @@ static const char *req_name(unsigned int type)
 		[MPS_REQ_OPEN] = "open",
 		[MPS_REQ_CLOSE] = "close",
 		[MPS_REQ_BACKUP] = "backup",
+		[MPS_REQ_SOCKOPT] = "sockopt",
 	};
 
 	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
@@ -263,6 +264,49 @@ out:
 	return 0;
 }
 
+static bool peer_capable_cb(void *ctx, int cap)
+{
+	return peer_capable(ctx, cap);
+}
+
+/* A per-subflow option: the caller's rights, then the BPF program. */
+static void handle_sockopt(struct client *c, int fd, const struct mps_req *req,
+			   struct mps_reply *rep)
+{
+	struct mps_ctrl_result res = { 0 };
+	__u8 val[sizeof(req->sockopt.val)];
+	socklen_t len = req->sockopt.optlen;
+	int err;
+
+	err = mps_subopt_check(req->sockopt.level, req->sockopt.optname,
+			       req->sockopt.set, len);
+	if (!err && len > sizeof(val))
+		err = -EINVAL;
+	if (err) {
+		snprintf(res.msg, sizeof(res.msg), "%s",
+			 err == -ENOPROTOOPT ? "not an option of one subflow" :
+					       "wrong option length");
+		goto out;
+	}
+	memcpy(val, req->sockopt.val, len);
+	if (req->sockopt.set)
+		err = mps_subopt_allowed(req->sockopt.level,
+					 req->sockopt.optname, val, len,
+					 peer_capable_cb, &c->peer, res.msg,
+					 sizeof(res.msg));
+	if (!err)
+		err = mps_ctrl_sockopt(fd, req->sockopt.id, req->sockopt.set,
+				       req->sockopt.level, req->sockopt.optname,
+				       val, &len, &res);
+	if (!err && !req->sockopt.set) {
+		memcpy(rep->val, val, len);
+		rep->optlen = len;
+	}
+out:
+	rep->err = err;
+	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
+}
+
 static int handle_request(struct client *c, int fd, const struct mps_req *req,
 			  struct mps_reply *rep)
 {
@@ -270,6 +314,10 @@ static int handle_request(struct client *c, int fd, const struct mps_req *req,
 
 	if (req->type == MPS_REQ_OPEN)
 		return handle_open(c, fd, req, rep);
+	if (req->type == MPS_REQ_SOCKOPT) {
+		handle_sockopt(c, fd, req, rep);
+		return 0;
+	}
 	rep->err = mps_ctrl_execute(fd, req, &res);
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 	return 0;

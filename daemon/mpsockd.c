@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 
 #include "config.h"
+#include "internal.h"
 #include "mpsockd.h"
 
 #define EX_USAGE 64
@@ -105,6 +106,8 @@ static int drop_caps(void)
 
 	data[0].effective = data[0].permitted =
 		(1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE);
+	/* the BPF map of per-subflow options is updated with bpf() */
+	data[1].effective = data[1].permitted = 1u << (CAP_BPF - 32);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (syscall(SYS_capset, &hdr, data) < 0)
@@ -195,6 +198,13 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	/* loading needs CAP_PERFMON and CAP_SYS_ADMIN-era rights: do it first */
+	err = mps_sockopt_prepare();
+	if (err)
+		fprintf(stderr,
+			"mpsockd: per-subflow socket options unavailable: "
+			"cannot load their BPF program (%s)\n",
+			strerror(-err));
 	err = drop_caps();
 	if (err) {
 		fprintf(stderr, "mpsockd: cannot drop capabilities: %s\n",

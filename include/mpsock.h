@@ -250,6 +250,31 @@ MPSOCK_API int mpsock_subflow_close(int fd, __u32 id, int how);
 MPSOCK_API int mpsock_subflow_set_backup(int fd, __u32 id, bool backup);
 
 /**
+ * mpsock_subflow_setsockopt() - setsockopt() on one subflow.
+ *
+ * The options of mpsock_subflow_setsockopt(3) (IP_TOS, IPV6_TCLASS,
+ * TCP_CONGESTION, TCP_NODELAY, TCP keepalive and timeouts, SO_SNDBUF,
+ * SO_RCVBUF, SO_KEEPALIVE, SO_MAX_PACING_RATE, SO_PRIORITY, SO_MARK)
+ * act on subflow @id only.  A later setsockopt() of the same option on the
+ * MPTCP socket overwrites it on every subflow.  Returns 0, or -1 with errno
+ * set (ENOPROTOOPT: not available per subflow; EPERM: the caller could not
+ * set it on a TCP socket of its own).
+ */
+MPSOCK_API int mpsock_subflow_setsockopt(int fd, __u32 id, int level,
+					 int optname, const void *optval,
+					 socklen_t optlen);
+
+/**
+ * mpsock_subflow_getsockopt() - getsockopt() on one subflow.
+ *
+ * The same options, and TCP_INFO (read in process, no privilege).
+ * Returns 0, or -1 with errno set.
+ */
+MPSOCK_API int mpsock_subflow_getsockopt(int fd, __u32 id, int level,
+					 int optname, void *optval,
+					 socklen_t *optlen);
+
+/**
  * mpsock_errmsg() - why the calling thread's last control call failed.
  *
  * The kernel's or mpsockd's explanation, or "" after a success.

@@ -24,6 +24,7 @@ enum mps_req_type {
 	MPS_REQ_OPEN = 1,
 	MPS_REQ_CLOSE = 2,
 	MPS_REQ_BACKUP = 3,
+	MPS_REQ_SOCKOPT = 4,
 	__MPS_REQ_MAX
 };
 
@@ -50,6 +51,14 @@ struct mps_req {
 			__u32 id;
 			__u32 backup;
 		} backup;
+		struct {
+			__u32 id;
+			__u32 set; /* 1 setsockopt, 0 getsockopt */
+			__s32 level;
+			__s32 optname;
+			__u32 optlen;
+			__u8 val[64];
+		} sockopt;
 	};
 };
 
@@ -60,6 +69,8 @@ struct mps_reply {
 	__s32 err; /* 0 or a negative errno */
 	__u32 id; /* the new subflow (open) */
 	char msg[128]; /* NUL-terminated explanation, may be empty */
+	__u32 optlen; /* sockopt: the length of the value read */
+	__u8 val[64]; /* sockopt: the value read (getsockopt) */
 };
 
 #endif /* MPSOCK_BROKER_PROTO_H */

@@ -291,3 +291,92 @@ int mpsock_subflow_set_backup(int fd, __u32 id, bool backup)
 	req.backup.backup = backup;
 	return control_request(fd, &req, "backup");
 }
+
+static bool self_capable(void *ctx, int cap)
+{
+	(void)ctx;
+	return have_cap(cap);
+}
+
+/*
+ * One subflow's option: acting itself needs CAP_NET_ADMIN and the BPF
+ * program loaded (CAP_BPF, CAP_PERFMON); otherwise mpsockd does it.
+ */
+static int subflow_sockopt(int fd, __u32 id, bool set, int level,
+			   int optname, void *val, socklen_t *len)
+{
+	const char *what = set ? "setsockopt" : "getsockopt";
+	struct mps_ctrl_result res;
+	struct mps_reply rep;
+	struct mps_req req;
+	socklen_t klen;
+	int err;
+
+	if (!val || !len)
+		return control_result(-EFAULT, what, "");
+	err = mps_subopt_check(level, optname, set, *len);
+	if (err)
+		return control_result(err, what,
+				      err == -ENOPROTOOPT ?
+					      "not an option of one subflow" :
+					      "wrong option length");
+	klen = mps_subopt_len(level, optname, *len);
+	if (have_net_admin() && mps_sockopt_prepare() == 0) {
+		memset(&res, 0, sizeof(res));
+		if (set)
+			err = mps_subopt_allowed(level, optname, val, klen,
+						 self_capable, NULL, res.msg,
+						 sizeof(res.msg));
+		if (!err)
+			err = mps_ctrl_sockopt(fd, id, set, level, optname,
+					       val, &klen, &res);
+		if (!err && !set)
+			*len = klen;
+		return control_result(err, what, res.msg);
+	}
+	memset(&req, 0, sizeof(req));
+	req.type = MPS_REQ_SOCKOPT;
+	req.sockopt.id = id;
+	req.sockopt.set = set;
+	req.sockopt.level = level;
+	req.sockopt.optname = optname;
+	req.sockopt.optlen = klen;
+	if (set)
+		memcpy(req.sockopt.val, val, klen);
+	err = mps_broker_call(fd, &req, &rep, 0);
+	if (!err && !set) {
+		if (rep.optlen > klen)
+			rep.optlen = klen;
+		memcpy(val, rep.val, rep.optlen);
+		*len = rep.optlen;
+	}
+	return control_result(err, what, rep.msg);
+}
+
+int mpsock_subflow_setsockopt(int fd, __u32 id, int level, int optname,
+			      const void *optval, socklen_t optlen)
+{
+	unsigned char v[64];
+
+	if (!optval)
+		return control_result(-EFAULT, "setsockopt", "");
+	if (optlen > sizeof(v))
+		return control_result(-EINVAL, "setsockopt",
+				      "wrong option length");
+	memcpy(v, optval, optlen);
+	return subflow_sockopt(fd, id, true, level, optname, v, &optlen);
+}
+
+int mpsock_subflow_getsockopt(int fd, __u32 id, int level, int optname,
+			      void *optval, socklen_t *optlen)
+{
+	if (level == IPPROTO_TCP && optname == TCP_INFO) {
+		int err;
+
+		if (!optval || !optlen)
+			return mps_fail(-EFAULT);
+		err = mps_subflow_tcp_info(fd, id, optval, optlen);
+		return err ? mps_fail(err) : 0;
+	}
+	return subflow_sockopt(fd, id, false, level, optname, optval, optlen);
+}

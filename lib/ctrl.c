@@ -273,7 +273,7 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 }
 
 /* The live subflow @id of @fd, as a tuple the path manager understands. */
-static int ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
+int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
 		     unsigned int *idx, struct mps_ctrl_result *res)
 {
 	unsigned int i;
@@ -315,7 +315,7 @@ int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res)
 	}
 	if (how != SHUT_RDWR && how != MPTCP_SHUT_RST)
 		return -EINVAL;
-	err = ctrl_find(fd, id, &snap, &i, res);
+	err = mps_ctrl_find(fd, id, &snap, &i, res);
 	if (err)
 		return err;
 	if (how == MPTCP_SHUT_RST) {
@@ -348,7 +348,7 @@ int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res)
 	int err;
 
 	memset(res, 0, sizeof(*res));
-	err = ctrl_find(fd, id, &snap, &i, res);
+	err = mps_ctrl_find(fd, id, &snap, &i, res);
 	if (err)
 		return err;
 	mps_snapshot_release(&snap);

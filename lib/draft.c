@@ -133,41 +133,6 @@ out:
 	return err;
 }
 
-/* MPTCP_SUB_GETSOCKOPT: TCP_INFO is served here, without privilege. */
-static int draft_sub_getsockopt(int fd, void *optval, socklen_t *optlen)
-{
-	struct mptcp_sub_getsockopt req;
-	struct mps_snapshot snap;
-	socklen_t len;
-	__u32 id;
-	int i, err;
-
-	if (*optlen < sizeof(req))
-		return -EINVAL;
-	memcpy(&req, optval, sizeof(req));
-	if (!req.optval || !req.optlen)
-		return -EFAULT;
-	if (req.level != IPPROTO_TCP || req.optname != TCP_INFO)
-		return -ENOPROTOOPT; /* per-subflow options: not yet */
-
-	err = mps_snapshot_take(fd, &snap);
-	if (err)
-		return err;
-	i = mps_draft_find(&snap, req.id);
-	id = i < 0 ? 0 : snap.info[i].id;
-	mps_snapshot_release(&snap);
-	if (i < 0)
-		return -EINVAL;
-
-	len = *req.optlen;
-	err = mps_subflow_tcp_info(fd, id, req.optval, &len);
-	if (err == -ESRCH)
-		return -EINVAL; /* closed in between: unknown id now */
-	if (!err)
-		*req.optlen = len;
-	return err;
-}
-
 /* The kernel id of the live subflow the draft calls @draft_id. */
 static int draft_kernel_id(int fd, __u8 draft_id, __u32 *id)
 {
@@ -191,6 +156,56 @@ static int draft_errno(int r)
 		return 0;
 	return errno == ESRCH ? -EINVAL : -errno;
 }
+
+/*
+ * MPTCP_SUB_GETSOCKOPT: TCP_INFO is served in process, without privilege;
+ * the other options of one subflow as mpsock_subflow_getsockopt().
+ */
+static int draft_sub_getsockopt(int fd, void *optval, socklen_t *optlen)
+{
+	struct mptcp_sub_getsockopt req;
+	socklen_t len;
+	__u32 id;
+	int err;
+
+	if (*optlen < sizeof(req))
+		return -EINVAL;
+	memcpy(&req, optval, sizeof(req));
+	if (!req.optval || !req.optlen)
+		return -EFAULT;
+	err = draft_kernel_id(fd, req.id, &id);
+	if (err)
+		return err;
+	len = *req.optlen;
+	err = draft_errno(mpsock_subflow_getsockopt(fd, id, req.level,
+						    req.optname, req.optval,
+						    &len));
+	if (!err)
+		*req.optlen = len;
+	return err;
+}
+
+/* MPTCP_SUB_SETSOCKOPT: the option's value by pointer, its length by value. */
+static int draft_sub_setsockopt(int fd, const void *optval, socklen_t optlen)
+{
+	struct mptcp_sub_setsockopt req;
+	__u32 id;
+	int err;
+
+	if (optlen < sizeof(req))
+		return -EINVAL;
+	memcpy(&req, optval, sizeof(req));
+	if (!req.optval)
+		return -EFAULT;
+	err = draft_kernel_id(fd, req.id, &id);
+	if (err)
+		return err;
+	return draft_errno(mpsock_subflow_setsockopt(fd, id, req.level,
+						     req.optname, req.optval,
+						     req.optlen));
+}
+
+
 
 /*
  * MPTCP_OPEN_SUB_TUPLE: exactly a header and two sockaddrs of one family.
@@ -314,8 +329,11 @@ int mpsock_getsockopt(int fd, int level, int optname, void *optval,
 	case MPTCP_SUB_PRIO:
 		err = draft_sub_prio(fd, optval, *optlen);
 		break;
+	case MPTCP_SUB_SETSOCKOPT:
+		/* the reference implementation used getsockopt() for it too */
+		err = draft_sub_setsockopt(fd, optval, *optlen);
+		break;
 	default:
-		/* per-subflow socket options: not in this release */
 		err = -ENOPROTOOPT;
 		break;
 	}
@@ -342,8 +360,11 @@ int mpsock_setsockopt(int fd, int level, int optname, const void *optval,
 	case MPTCP_SUB_PRIO:
 		err = draft_sub_prio(fd, optval, optlen);
 		break;
+	case MPTCP_SUB_SETSOCKOPT:
+		err = draft_sub_setsockopt(fd, optval, optlen);
+		break;
 	default:
-		/* read-only options, and per-subflow setsockopt (later) */
+		/* read-only options */
 		err = -ENOPROTOOPT;
 		break;
 	}

@@ -129,6 +129,21 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local,
 		  struct mps_ctrl_result *res);
 int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res);
 int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res);
+int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
+		  unsigned int *idx, struct mps_ctrl_result *res);
+
+/* subopt.c: which options one subflow takes, and who may set them */
+int mps_subopt_check(int level, int optname, bool set, socklen_t len);
+socklen_t mps_subopt_len(int level, int optname, socklen_t len);
+int mps_subopt_allowed(int level, int optname, const void *val,
+		       socklen_t len, bool (*capable)(void *ctx, int cap),
+		       void *ctx, char *msg, size_t msglen);
+
+/* sockopt.c: per-subflow options through BPF (CAP_BPF, CAP_PERFMON) */
+int mps_sockopt_prepare(void);
+int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
+		     void *val, socklen_t *len, struct mps_ctrl_result *res);
+
 struct mps_req;
 int mps_ctrl_execute(int fd, const struct mps_req *req,
 		     struct mps_ctrl_result *res);

@@ -17,6 +17,12 @@
  *   dclose DRAFTID rdwr|rst|rd|wr|N|short  MPTCP_CLOSE_SUB_ID
  *   backup ID 0|1                          native set_backup
  *   dprio DRAFTID 0|1                      MPTCP_SUB_PRIO
+ *   sso ID OPT VALUE                       native per-subflow setsockopt
+ *   sgo ID OPT                             native per-subflow getsockopt
+ *   dsso DRAFTID OPT VALUE                 MPTCP_SUB_SETSOCKOPT
+ *   dsgo DRAFTID OPT                       MPTCP_SUB_GETSOCKOPT
+ *     OPT: tos tclass cc nodelay keepidle keepintvl keepcnt usertimeout
+ *          lowat clamp sndbuf rcvbuf keepalive pacing priority mark
  *   list                                   native list, one line each
  *   echo                                   one echo round trip
  *   send BYTES                             write BYTES, read them back
@@ -32,6 +38,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "mpsock.h"
@@ -124,6 +132,125 @@ static void fmt_addr(const struct sockaddr_storage *ss, char *out, size_t n)
 	}
 }
 
+static void answer(int r, __u32 id)
+{
+	if (r == 0) {
+		if (id)
+			printf("ok id=%u\n", id);
+		else
+			printf("ok\n");
+	} else {
+		printf("err %s %s\n", errname(errno), mpsock_errmsg());
+	}
+}
+
+static const struct {
+	const char *name;
+	int level, optname;
+} opts[] = {
+	{ "tos", IPPROTO_IP, IP_TOS },
+	{ "tclass", IPPROTO_IPV6, IPV6_TCLASS },
+	{ "cc", IPPROTO_TCP, TCP_CONGESTION },
+	{ "nodelay", IPPROTO_TCP, TCP_NODELAY },
+	{ "keepidle", IPPROTO_TCP, TCP_KEEPIDLE },
+	{ "keepintvl", IPPROTO_TCP, TCP_KEEPINTVL },
+	{ "keepcnt", IPPROTO_TCP, TCP_KEEPCNT },
+	{ "usertimeout", IPPROTO_TCP, TCP_USER_TIMEOUT },
+	{ "lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT },
+	{ "clamp", IPPROTO_TCP, TCP_WINDOW_CLAMP },
+	{ "sndbuf", SOL_SOCKET, SO_SNDBUF },
+	{ "rcvbuf", SOL_SOCKET, SO_RCVBUF },
+	{ "keepalive", SOL_SOCKET, SO_KEEPALIVE },
+	{ "pacing", SOL_SOCKET, SO_MAX_PACING_RATE },
+	{ "priority", SOL_SOCKET, SO_PRIORITY },
+	{ "mark", SOL_SOCKET, SO_MARK },
+	{ "ttl", IPPROTO_IP, IP_TTL }, /* not per subflow: ENOPROTOOPT */
+};
+
+static int find_opt(const char *name, int *level, int *optname)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (!strcmp(opts[i].name, name)) {
+			*level = opts[i].level;
+			*optname = opts[i].optname;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Per-subflow options, native or through the draft's structures. */
+static void do_sockopt(int fd, const char *line)
+{
+	char cmd[8], name[32], value[64];
+	int level, optname, n, iv;
+	unsigned int id;
+	char buf[64];
+	socklen_t len;
+
+	n = sscanf(line, "%7s %u %31s %63s", cmd, &id, name, value);
+	if (n < 3 || find_opt(name, &level, &optname)) {
+		printf("err EINVAL bad sockopt command\n");
+		return;
+	}
+	bool set = strstr(cmd, "sso") != NULL;
+	bool draft = cmd[0] == 'd';
+	if (set) {
+		if (n < 4) {
+			printf("err EINVAL no value\n");
+			return;
+		}
+		if (optname == TCP_CONGESTION) {
+			len = strlen(value);
+			memcpy(buf, value, len);
+		} else {
+			iv = atoi(value);
+			len = sizeof(iv);
+			memcpy(buf, &iv, len);
+		}
+	} else {
+		len = optname == TCP_CONGESTION ? 16 : sizeof(int);
+		memset(buf, 0, sizeof(buf));
+	}
+	if (draft && set) {
+		struct mptcp_sub_setsockopt s = { .id = id,
+						  .level = level,
+						  .optname = optname,
+						  .optval = buf,
+						  .optlen = len };
+
+		n = mpsock_setsockopt(fd, IPPROTO_TCP, MPTCP_SUB_SETSOCKOPT, &s,
+				      sizeof(s));
+	} else if (draft) {
+		struct mptcp_sub_getsockopt g = { .id = id,
+						  .level = level,
+						  .optname = optname,
+						  .optval = buf,
+						  .optlen = &len };
+		socklen_t gl = sizeof(g);
+
+		n = mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
+				      &gl);
+	} else if (set) {
+		n = mpsock_subflow_setsockopt(fd, id, level, optname, buf, len);
+	} else {
+		n = mpsock_subflow_getsockopt(fd, id, level, optname, buf,
+					      &len);
+	}
+	if (n) {
+		answer(n, 0);
+	} else if (set) {
+		printf("ok\n");
+	} else if (optname == TCP_CONGESTION) {
+		printf("ok value=%.*s\n", (int)strnlen(buf, len), buf);
+	} else {
+		memcpy(&iv, buf, sizeof(iv));
+		printf("ok value=%d\n", iv);
+	}
+}
+
 static int parse_how(const char *s)
 {
 	if (!strcmp(s, "rdwr"))
@@ -137,17 +264,6 @@ static int parse_how(const char *s)
 	return atoi(s);
 }
 
-static void answer(int r, __u32 id)
-{
-	if (r == 0) {
-		if (id)
-			printf("ok id=%u\n", id);
-		else
-			printf("ok\n");
-	} else {
-		printf("err %s %s\n", errname(errno), mpsock_errmsg());
-	}
-}
 
 static void do_list(int fd)
 {
@@ -334,6 +450,10 @@ int main(int argc, char **argv)
 			answer(mpsock_setsockopt(fd, IPPROTO_TCP,
 						 MPTCP_SUB_PRIO, &p, sizeof(p)),
 			       0);
+		} else if (!strncmp(line, "sso ", 4) || !strncmp(line, "sgo ", 4) ||
+			   !strncmp(line, "dsso ", 5) ||
+			   !strncmp(line, "dsgo ", 5)) {
+			do_sockopt(fd, line);
 		} else if (!strncmp(line, "list", 4)) {
 			do_list(fd);
 		} else if (!strncmp(line, "echo", 4)) {
