@@ -94,8 +94,9 @@ int mpsock_subflow_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		if (is_mptcp_subflow(skops))
 			bpf_sock_ops_cb_flags_set(
-				skops, skops->bpf_sock_ops_cb_flags |
-					       BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
+				skops,
+				skops->bpf_sock_ops_cb_flags |
+					BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG);
 		break;
 	case BPF_SOCK_OPS_HDR_OPT_LEN_CB:
 		key_of(skops, &k);

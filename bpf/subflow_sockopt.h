@@ -28,9 +28,9 @@ struct mps_sf_req {
 	__s32 level;
 	__s32 optname;
 	__u32 optlen;
-	__u32 op;     /* enum mps_sockopt_op */
+	__u32 op; /* enum mps_sockopt_op */
 	__s32 result; /* bpf_setsockopt()/bpf_getsockopt(): 0 or -errno */
-	__u32 done;   /* set by the program once it ran */
+	__u32 done; /* set by the program once it ran */
 	__u8 val[MPS_SOCKOPT_VAL_MAX];
 };
 

@@ -273,7 +273,7 @@ static bool peer_capable_cb(void *ctx, int cap)
 static void handle_sockopt(struct client *c, int fd, const struct mps_req *req,
 			   struct mps_reply *rep)
 {
-	struct mps_ctrl_result res = { 0 };
+	struct mps_ctrl_result res = {0};
 	__u8 val[sizeof(req->sockopt.val)];
 	socklen_t len = req->sockopt.optlen;
 	int err;
@@ -284,16 +284,15 @@ static void handle_sockopt(struct client *c, int fd, const struct mps_req *req,
 		err = -EINVAL;
 	if (err) {
 		snprintf(res.msg, sizeof(res.msg), "%s",
-			 err == -ENOPROTOOPT ? "not an option of one subflow" :
-					       "wrong option length");
+			 err == -ENOPROTOOPT ? "not an option of one subflow"
+					     : "wrong option length");
 		goto out;
 	}
 	memcpy(val, req->sockopt.val, len);
 	if (req->sockopt.set)
-		err = mps_subopt_allowed(req->sockopt.level,
-					 req->sockopt.optname, val, len,
-					 peer_capable_cb, &c->peer, res.msg,
-					 sizeof(res.msg));
+		err = mps_subopt_allowed(
+			req->sockopt.level, req->sockopt.optname, val, len,
+			peer_capable_cb, &c->peer, res.msg, sizeof(res.msg));
 	if (!err)
 		err = mps_ctrl_sockopt(fd, req->sockopt.id, req->sockopt.set,
 				       req->sockopt.level, req->sockopt.optname,

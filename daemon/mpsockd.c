@@ -198,7 +198,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	/* loading needs CAP_PERFMON and CAP_SYS_ADMIN-era rights: do it first */
+	/* loading needs CAP_PERFMON and CAP_SYS_ADMIN-era rights: do it first
+	 */
 	err = mps_sockopt_prepare();
 	if (err)
 		fprintf(stderr,

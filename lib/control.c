@@ -302,8 +302,8 @@ static bool self_capable(void *ctx, int cap)
  * One subflow's option: acting itself needs CAP_NET_ADMIN and the BPF
  * program loaded (CAP_BPF, CAP_PERFMON); otherwise mpsockd does it.
  */
-static int subflow_sockopt(int fd, __u32 id, bool set, int level,
-			   int optname, void *val, socklen_t *len)
+static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
+			   void *val, socklen_t *len)
 {
 	const char *what = set ? "setsockopt" : "getsockopt";
 	struct mps_ctrl_result res;
@@ -317,9 +317,9 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level,
 	err = mps_subopt_check(level, optname, set, *len);
 	if (err)
 		return control_result(err, what,
-				      err == -ENOPROTOOPT ?
-					      "not an option of one subflow" :
-					      "wrong option length");
+				      err == -ENOPROTOOPT
+					      ? "not an option of one subflow"
+					      : "wrong option length");
 	klen = mps_subopt_len(level, optname, *len);
 	if (have_net_admin() && mps_sockopt_prepare() == 0) {
 		memset(&res, 0, sizeof(res));
@@ -328,8 +328,8 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level,
 						 self_capable, NULL, res.msg,
 						 sizeof(res.msg));
 		if (!err)
-			err = mps_ctrl_sockopt(fd, id, set, level, optname,
-					       val, &klen, &res);
+			err = mps_ctrl_sockopt(fd, id, set, level, optname, val,
+					       &klen, &res);
 		if (!err && !set)
 			*len = klen;
 		return control_result(err, what, res.msg);

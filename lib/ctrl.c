@@ -274,7 +274,7 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 
 /* The live subflow @id of @fd, as a tuple the path manager understands. */
 int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
-		     unsigned int *idx, struct mps_ctrl_result *res)
+		  unsigned int *idx, struct mps_ctrl_result *res)
 {
 	unsigned int i;
 	int err;

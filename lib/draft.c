@@ -177,9 +177,8 @@ static int draft_sub_getsockopt(int fd, void *optval, socklen_t *optlen)
 	if (err)
 		return err;
 	len = *req.optlen;
-	err = draft_errno(mpsock_subflow_getsockopt(fd, id, req.level,
-						    req.optname, req.optval,
-						    &len));
+	err = draft_errno(mpsock_subflow_getsockopt(
+		fd, id, req.level, req.optname, req.optval, &len));
 	if (!err)
 		*req.optlen = len;
 	return err;
@@ -200,12 +199,9 @@ static int draft_sub_setsockopt(int fd, const void *optval, socklen_t optlen)
 	err = draft_kernel_id(fd, req.id, &id);
 	if (err)
 		return err;
-	return draft_errno(mpsock_subflow_setsockopt(fd, id, req.level,
-						     req.optname, req.optval,
-						     req.optlen));
+	return draft_errno(mpsock_subflow_setsockopt(
+		fd, id, req.level, req.optname, req.optval, req.optlen));
 }
-
-
 
 /*
  * MPTCP_OPEN_SUB_TUPLE: exactly a header and two sockaddrs of one family.

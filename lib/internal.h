@@ -135,9 +135,9 @@ int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
 /* subopt.c: which options one subflow takes, and who may set them */
 int mps_subopt_check(int level, int optname, bool set, socklen_t len);
 socklen_t mps_subopt_len(int level, int optname, socklen_t len);
-int mps_subopt_allowed(int level, int optname, const void *val,
-		       socklen_t len, bool (*capable)(void *ctx, int cap),
-		       void *ctx, char *msg, size_t msglen);
+int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
+		       bool (*capable)(void *ctx, int cap), void *ctx,
+		       char *msg, size_t msglen);
 
 /* sockopt.c: per-subflow options through BPF (CAP_BPF, CAP_PERFMON) */
 int mps_sockopt_prepare(void);

@@ -42,7 +42,8 @@ static int cgroup2_root(void)
 		return -errno;
 	while ((m = getmntent(f))) {
 		if (!strcmp(m->mnt_type, "cgroup2")) {
-			fd = open(m->mnt_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			fd = open(m->mnt_dir,
+				  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (fd < 0)
 				fd = -errno;
 			break;
@@ -146,7 +147,7 @@ static void key_fill(struct mps_sf_key *k, __u64 netns,
 int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		     void *val, socklen_t *len, struct mps_ctrl_result *res)
 {
-	struct mps_sf_req req = { 0 };
+	struct mps_sf_req req = {0};
 	struct mps_snapshot snap;
 	struct mps_sf_diag d;
 	struct mps_sf_key k;

@@ -21,7 +21,7 @@
 #define TCP_CA_NAME_MAX 16
 
 enum subopt_kind {
-	SUBOPT_INT,  /* an int, exactly */
+	SUBOPT_INT, /* an int, exactly */
 	SUBOPT_NAME, /* a congestion control name */
 	SUBOPT_RATE, /* an unsigned int or a 64-bit rate */
 };
@@ -33,22 +33,22 @@ struct subopt {
 };
 
 static const struct subopt subopts[] = {
-	{ IPPROTO_IP, IP_TOS, SUBOPT_INT },
-	{ IPPROTO_IPV6, IPV6_TCLASS, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_CONGESTION, SUBOPT_NAME },
-	{ IPPROTO_TCP, TCP_NODELAY, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_KEEPIDLE, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_KEEPINTVL, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_KEEPCNT, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_USER_TIMEOUT, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_NOTSENT_LOWAT, SUBOPT_INT },
-	{ IPPROTO_TCP, TCP_WINDOW_CLAMP, SUBOPT_INT },
-	{ SOL_SOCKET, SO_SNDBUF, SUBOPT_INT },
-	{ SOL_SOCKET, SO_RCVBUF, SUBOPT_INT },
-	{ SOL_SOCKET, SO_KEEPALIVE, SUBOPT_INT },
-	{ SOL_SOCKET, SO_MAX_PACING_RATE, SUBOPT_RATE },
-	{ SOL_SOCKET, SO_PRIORITY, SUBOPT_INT },
-	{ SOL_SOCKET, SO_MARK, SUBOPT_INT },
+	{IPPROTO_IP, IP_TOS, SUBOPT_INT},
+	{IPPROTO_IPV6, IPV6_TCLASS, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_CONGESTION, SUBOPT_NAME},
+	{IPPROTO_TCP, TCP_NODELAY, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_KEEPIDLE, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_KEEPINTVL, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_KEEPCNT, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_USER_TIMEOUT, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_NOTSENT_LOWAT, SUBOPT_INT},
+	{IPPROTO_TCP, TCP_WINDOW_CLAMP, SUBOPT_INT},
+	{SOL_SOCKET, SO_SNDBUF, SUBOPT_INT},
+	{SOL_SOCKET, SO_RCVBUF, SUBOPT_INT},
+	{SOL_SOCKET, SO_KEEPALIVE, SUBOPT_INT},
+	{SOL_SOCKET, SO_MAX_PACING_RATE, SUBOPT_RATE},
+	{SOL_SOCKET, SO_PRIORITY, SUBOPT_INT},
+	{SOL_SOCKET, SO_MARK, SUBOPT_INT},
 };
 
 static const struct subopt *subopt_find(int level, int optname)
@@ -70,17 +70,17 @@ int mps_subopt_check(int level, int optname, bool set, socklen_t len)
 		return -ENOPROTOOPT;
 	switch (o->kind) {
 	case SUBOPT_INT:
-		return (set ? len == sizeof(int) : len >= sizeof(int)) ?
-			       0 :
-			       -EINVAL;
+		return (set ? len == sizeof(int) : len >= sizeof(int))
+			       ? 0
+			       : -EINVAL;
 	case SUBOPT_NAME:
-		return len >= 1 && (!set || len <= TCP_CA_NAME_MAX) ? 0 :
-								      -EINVAL;
+		return len >= 1 && (!set || len <= TCP_CA_NAME_MAX) ? 0
+								    : -EINVAL;
 	case SUBOPT_RATE:
 		return len == sizeof(__u32) || len == sizeof(__u64) ||
-				       (!set && len > sizeof(__u64)) ?
-			       0 :
-			       -EINVAL;
+				       (!set && len > sizeof(__u64))
+			       ? 0
+			       : -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -130,9 +130,9 @@ static unsigned long sysctl_ulong(const char *path)
  * this?  Mirrors what the kernel lets an unprivileged process do on its
  * own TCP socket; EPERM otherwise, with @msg saying which rule.
  */
-int mps_subopt_allowed(int level, int optname, const void *val,
-		       socklen_t len, bool (*capable)(void *ctx, int cap),
-		       void *ctx, char *msg, size_t msglen)
+int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
+		       bool (*capable)(void *ctx, int cap), void *ctx,
+		       char *msg, size_t msglen)
 {
 	int v = 0;
 
@@ -144,10 +144,11 @@ int mps_subopt_allowed(int level, int optname, const void *val,
 		snprintf(msg, msglen, "SO_MARK needs CAP_NET_ADMIN");
 		return -EPERM;
 	}
-	if (level == SOL_SOCKET && optname == SO_PRIORITY &&
-	    (v < 0 || v > 6) && !capable(ctx, CAP_NET_RAW)) {
-		snprintf(msg, msglen,
-			 "SO_PRIORITY above 6 needs CAP_NET_ADMIN or CAP_NET_RAW");
+	if (level == SOL_SOCKET && optname == SO_PRIORITY && (v < 0 || v > 6) &&
+	    !capable(ctx, CAP_NET_RAW)) {
+		snprintf(
+			msg, msglen,
+			"SO_PRIORITY above 6 needs CAP_NET_ADMIN or CAP_NET_RAW");
 		return -EPERM;
 	}
 	if (level == IPPROTO_TCP && optname == TCP_CONGESTION &&

@@ -11,6 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
+	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base"
 
 install_missing()

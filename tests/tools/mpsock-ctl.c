@@ -148,23 +148,23 @@ static const struct {
 	const char *name;
 	int level, optname;
 } opts[] = {
-	{ "tos", IPPROTO_IP, IP_TOS },
-	{ "tclass", IPPROTO_IPV6, IPV6_TCLASS },
-	{ "cc", IPPROTO_TCP, TCP_CONGESTION },
-	{ "nodelay", IPPROTO_TCP, TCP_NODELAY },
-	{ "keepidle", IPPROTO_TCP, TCP_KEEPIDLE },
-	{ "keepintvl", IPPROTO_TCP, TCP_KEEPINTVL },
-	{ "keepcnt", IPPROTO_TCP, TCP_KEEPCNT },
-	{ "usertimeout", IPPROTO_TCP, TCP_USER_TIMEOUT },
-	{ "lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT },
-	{ "clamp", IPPROTO_TCP, TCP_WINDOW_CLAMP },
-	{ "sndbuf", SOL_SOCKET, SO_SNDBUF },
-	{ "rcvbuf", SOL_SOCKET, SO_RCVBUF },
-	{ "keepalive", SOL_SOCKET, SO_KEEPALIVE },
-	{ "pacing", SOL_SOCKET, SO_MAX_PACING_RATE },
-	{ "priority", SOL_SOCKET, SO_PRIORITY },
-	{ "mark", SOL_SOCKET, SO_MARK },
-	{ "ttl", IPPROTO_IP, IP_TTL }, /* not per subflow: ENOPROTOOPT */
+	{"tos", IPPROTO_IP, IP_TOS},
+	{"tclass", IPPROTO_IPV6, IPV6_TCLASS},
+	{"cc", IPPROTO_TCP, TCP_CONGESTION},
+	{"nodelay", IPPROTO_TCP, TCP_NODELAY},
+	{"keepidle", IPPROTO_TCP, TCP_KEEPIDLE},
+	{"keepintvl", IPPROTO_TCP, TCP_KEEPINTVL},
+	{"keepcnt", IPPROTO_TCP, TCP_KEEPCNT},
+	{"usertimeout", IPPROTO_TCP, TCP_USER_TIMEOUT},
+	{"lowat", IPPROTO_TCP, TCP_NOTSENT_LOWAT},
+	{"clamp", IPPROTO_TCP, TCP_WINDOW_CLAMP},
+	{"sndbuf", SOL_SOCKET, SO_SNDBUF},
+	{"rcvbuf", SOL_SOCKET, SO_RCVBUF},
+	{"keepalive", SOL_SOCKET, SO_KEEPALIVE},
+	{"pacing", SOL_SOCKET, SO_MAX_PACING_RATE},
+	{"priority", SOL_SOCKET, SO_PRIORITY},
+	{"mark", SOL_SOCKET, SO_MARK},
+	{"ttl", IPPROTO_IP, IP_TTL}, /* not per subflow: ENOPROTOOPT */
 };
 
 static int find_opt(const char *name, int *level, int *optname)
@@ -215,20 +215,20 @@ static void do_sockopt(int fd, const char *line)
 		memset(buf, 0, sizeof(buf));
 	}
 	if (draft && set) {
-		struct mptcp_sub_setsockopt s = { .id = id,
-						  .level = level,
-						  .optname = optname,
-						  .optval = buf,
-						  .optlen = len };
+		struct mptcp_sub_setsockopt s = {.id = id,
+						 .level = level,
+						 .optname = optname,
+						 .optval = buf,
+						 .optlen = len};
 
 		n = mpsock_setsockopt(fd, IPPROTO_TCP, MPTCP_SUB_SETSOCKOPT, &s,
 				      sizeof(s));
 	} else if (draft) {
-		struct mptcp_sub_getsockopt g = { .id = id,
-						  .level = level,
-						  .optname = optname,
-						  .optval = buf,
-						  .optlen = &len };
+		struct mptcp_sub_getsockopt g = {.id = id,
+						 .level = level,
+						 .optname = optname,
+						 .optval = buf,
+						 .optlen = &len};
 		socklen_t gl = sizeof(g);
 
 		n = mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
@@ -263,7 +263,6 @@ static int parse_how(const char *s)
 		return SHUT_WR;
 	return atoi(s);
 }
-
 
 static void do_list(int fd)
 {
@@ -450,7 +449,8 @@ int main(int argc, char **argv)
 			answer(mpsock_setsockopt(fd, IPPROTO_TCP,
 						 MPTCP_SUB_PRIO, &p, sizeof(p)),
 			       0);
-		} else if (!strncmp(line, "sso ", 4) || !strncmp(line, "sgo ", 4) ||
+		} else if (!strncmp(line, "sso ", 4) ||
+			   !strncmp(line, "sgo ", 4) ||
 			   !strncmp(line, "dsso ", 5) ||
 			   !strncmp(line, "dsgo ", 5)) {
 			do_sockopt(fd, line);

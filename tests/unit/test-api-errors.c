@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -112,8 +113,8 @@ int main(void)
 		len = sizeof(g);
 		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
 				      &len);
-		CHECK("SUB_GETSOCKOPT other than TCP_INFO: ENOPROTOOPT (later)",
-		      r == -1 && errno == ENOPROTOOPT);
+		CHECK("SUB_GETSOCKOPT of an unknown draft id: EINVAL",
+		      r == -1 && errno == EINVAL);
 		len = sizeof(g) - 1;
 		r = mpsock_getsockopt(mp, IPPROTO_TCP, MPTCP_SUB_GETSOCKOPT, &g,
 				      &len);
@@ -126,15 +127,34 @@ int main(void)
 		len = sizeof(buf);
 		all = mpsock_getsockopt(mp, IPPROTO_TCP, 70, buf, &len) == -1 &&
 		      errno == ENOPROTOOPT;
-		all &= mpsock_setsockopt(mp, IPPROTO_TCP, MPTCP_SUB_SETSOCKOPT,
-					 buf, sizeof(buf)) == -1 &&
-		       errno == ENOPROTOOPT;
 		all &= mpsock_setsockopt(mp, IPPROTO_TCP, MPTCP_GET_SUB_IDS,
 					 buf, sizeof(buf)) == -1 &&
 		       errno == ENOPROTOOPT;
-		CHECK("70, SUB_SETSOCKOPT, and read-only options set: "
-		      "ENOPROTOOPT",
-		      all);
+		CHECK("70, and read-only options set: ENOPROTOOPT", all);
+	}
+	{
+		struct mptcp_sub_setsockopt s = {
+			.id = 1, .level = IPPROTO_IP, .optname = IP_TOS};
+		int tos = 0x10, ttl = 3;
+
+		s.optval = (char *)&tos;
+		s.optlen = sizeof(tos);
+		CHECK("SUB_SETSOCKOPT short struct: EINVAL",
+		      mpsock_setsockopt(mp, IPPROTO_TCP, MPTCP_SUB_SETSOCKOPT,
+					&s, sizeof(s) - 1) == -1 &&
+			      errno == EINVAL);
+		CHECK("SUB_SETSOCKOPT of an unknown draft id: EINVAL",
+		      mpsock_setsockopt(mp, IPPROTO_TCP, MPTCP_SUB_SETSOCKOPT,
+					&s, sizeof(s)) == -1 &&
+			      errno == EINVAL);
+		CHECK("native per-subflow IP_TTL: ENOPROTOOPT",
+		      mpsock_subflow_setsockopt(mp, 1, IPPROTO_IP, IP_TTL, &ttl,
+						sizeof(ttl)) == -1 &&
+			      errno == ENOPROTOOPT);
+		CHECK("native per-subflow IP_TOS of 2 bytes: EINVAL",
+		      mpsock_subflow_setsockopt(mp, 1, IPPROTO_IP, IP_TOS, &tos,
+						2) == -1 &&
+			      errno == EINVAL);
 	}
 	{
 		struct sockaddr_in l = {.sin_family = AF_INET},
