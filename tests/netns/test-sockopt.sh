@@ -152,6 +152,13 @@ run_mode()
 		eval "[ $slow -ge 500 ] && [ $fast -lt $slow ]"
 	expect "$mode: back to two regular subflows" "backup 1 0" ok
 
+	# documented kernel behaviour: the MPTCP socket's own setsockopt of
+	# the same option overwrites it on every subflow
+	expect "$mode: IP_TOS 0x10 on the MPTCP socket" "mtos 16" ok
+	expect "$mode: it overwrote subflow 2's value" "sgo 2 tos" \
+		"ok value=16"
+	expect "$mode: and subflow 1's" "sgo 1 tos" "ok value=16"
+
 	if [ "$mode" = unprivileged ]; then
 		expect "$mode: SO_MARK: EPERM" "sso 2 mark 7" "err EPERM*"
 		expect "$mode: SO_PRIORITY 7: EPERM" "sso 2 priority 7" \

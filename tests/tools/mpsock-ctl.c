@@ -23,6 +23,8 @@
  *   dsgo DRAFTID OPT                       MPTCP_SUB_GETSOCKOPT
  *     OPT: tos tclass cc nodelay keepidle keepintvl keepcnt usertimeout
  *          lowat clamp sndbuf rcvbuf keepalive pacing priority mark
+ *   mtos VALUE                             setsockopt(IP_TOS) on the MPTCP
+ *                                          socket itself
  *   list                                   native list, one line each
  *   echo                                   one echo round trip
  *   send BYTES                             write BYTES, read them back
@@ -454,6 +456,12 @@ int main(int argc, char **argv)
 			   !strncmp(line, "dsso ", 5) ||
 			   !strncmp(line, "dsgo ", 5)) {
 			do_sockopt(fd, line);
+		} else if (sscanf(line, "mtos %ld", &v) == 1) {
+			int tos = v;
+
+			answer(setsockopt(fd, IPPROTO_IP, IP_TOS, &tos,
+					  sizeof(tos)),
+			       0);
 		} else if (!strncmp(line, "list", 4)) {
 			do_list(fd);
 		} else if (!strncmp(line, "echo", 4)) {
