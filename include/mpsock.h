@@ -122,10 +122,11 @@ struct mptcp_sub_setsockopt {
  * mpsock_getsockopt() - getsockopt() that also serves the draft's options.
  *
  * Level IPPROTO_TCP with a draft option (MPTCP_GET_SUB_IDS,
- * MPTCP_GET_SUB_TUPLE, MPTCP_SUB_GETSOCKOPT with TCP_INFO, and, as the
- * reference implementation allowed, MPTCP_OPEN_SUB_TUPLE,
- * MPTCP_CLOSE_SUB_ID and MPTCP_SUB_PRIO) is served by libmpsock; any other
- * call goes to getsockopt() unchanged.  Returns 0, or -1 with errno set.
+ * MPTCP_GET_SUB_TUPLE, MPTCP_SUB_GETSOCKOPT, and, as the reference
+ * implementation allowed, MPTCP_OPEN_SUB_TUPLE, MPTCP_CLOSE_SUB_ID,
+ * MPTCP_SUB_SETSOCKOPT and MPTCP_SUB_PRIO) is served by libmpsock; any
+ * other call goes to getsockopt() unchanged.  Returns 0, or -1 with errno
+ * set.
  */
 MPSOCK_API int mpsock_getsockopt(int fd, int level, int optname, void *optval,
 				 socklen_t *optlen);
@@ -133,10 +134,10 @@ MPSOCK_API int mpsock_getsockopt(int fd, int level, int optname, void *optval,
 /**
  * mpsock_setsockopt() - setsockopt() that also serves the draft's options.
  *
- * MPTCP_OPEN_SUB_TUPLE (without the id back), MPTCP_CLOSE_SUB_ID and
- * MPTCP_SUB_PRIO are served by libmpsock; MPTCP_SUB_SETSOCKOPT fails with
- * ENOPROTOOPT in this release; any other call goes to setsockopt()
- * unchanged.  Returns 0, or -1 with errno set.
+ * MPTCP_OPEN_SUB_TUPLE (without the id back), MPTCP_CLOSE_SUB_ID,
+ * MPTCP_SUB_SETSOCKOPT and MPTCP_SUB_PRIO are served by libmpsock; any
+ * other call goes to setsockopt() unchanged.  Returns 0, or -1 with errno
+ * set.
  */
 MPSOCK_API int mpsock_setsockopt(int fd, int level, int optname,
 				 const void *optval, socklen_t optlen);

@@ -67,8 +67,8 @@ static int broker_connect(struct mps_reply *rep)
 
 		close(s);
 		snprintf(rep->msg, sizeof(rep->msg),
-			 "no CAP_NET_ADMIN and no mpsockd in this network "
-			 "namespace (%s)",
+			 "no mpsockd in this network namespace, and this "
+			 "process cannot act itself (%s)",
 			 strerror(err));
 		return -EPERM;
 	}

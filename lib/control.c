@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +293,18 @@ int mpsock_subflow_set_backup(int fd, __u32 id, bool backup)
 	return control_request(fd, &req, "backup");
 }
 
+/* A 32-bit pacing rate read back into a 64-bit buffer (~0: unlimited). */
+static socklen_t rate_widen(void *val)
+{
+	__u32 r32;
+	__u64 r;
+
+	memcpy(&r32, val, sizeof(r32));
+	r = r32 == UINT32_MAX ? ~0ULL : r32;
+	memcpy(val, &r, sizeof(r));
+	return sizeof(r);
+}
+
 static bool self_capable(void *ctx, int cap)
 {
 	(void)ctx;
@@ -307,6 +320,7 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
 {
 	const char *what = set ? "setsockopt" : "getsockopt";
 	struct mps_ctrl_result res;
+	bool rate64;
 	struct mps_reply rep;
 	struct mps_req req;
 	socklen_t klen;
@@ -321,6 +335,17 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
 					      ? "not an option of one subflow"
 					      : "wrong option length");
 	klen = mps_subopt_len(level, optname, *len);
+	/* a 64-bit pacing rate, as setsockopt() takes it, goes as 32 bits */
+	rate64 = level == SOL_SOCKET && optname == SO_MAX_PACING_RATE &&
+		 *len >= sizeof(__u64);
+	if (rate64 && set) {
+		__u64 r;
+		__u32 r32;
+
+		memcpy(&r, val, sizeof(r));
+		r32 = r > UINT32_MAX ? UINT32_MAX : r;
+		memcpy(val, &r32, sizeof(r32));
+	}
 	if (have_net_admin() && mps_sockopt_prepare() == 0) {
 		memset(&res, 0, sizeof(res));
 		if (set)
@@ -331,7 +356,7 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
 			err = mps_ctrl_sockopt(fd, id, set, level, optname, val,
 					       &klen, &res);
 		if (!err && !set)
-			*len = klen;
+			*len = rate64 ? rate_widen(val) : klen;
 		return control_result(err, what, res.msg);
 	}
 	memset(&req, 0, sizeof(req));
@@ -348,7 +373,7 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		if (rep.optlen > klen)
 			rep.optlen = klen;
 		memcpy(val, rep.val, rep.optlen);
-		*len = rep.optlen;
+		*len = rate64 ? rate_widen(val) : rep.optlen;
 	}
 	return control_result(err, what, rep.msg);
 }

@@ -144,7 +144,7 @@ static int local_id_for(struct mps_genl *g, int fd, __u32 token,
  * The kernel refuses every command for a connection created under the
  * in-kernel path manager with a bare EINVAL; say what it means.
  */
-static int ctrl_kernel_errno(int err, const char *msg)
+int mps_ctrl_kernel_errno(int err, const char *msg)
 {
 	if (err == -EINVAL && strstr(msg, "userspace PM not selected"))
 		return -EOPNOTSUPP;
@@ -268,7 +268,7 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 			break;
 	}
 	if (err)
-		return ctrl_kernel_errno(err, res->msg);
+		return mps_ctrl_kernel_errno(err, res->msg);
 	return find_new(fd, before, &local, &remote, res);
 }
 
@@ -337,7 +337,7 @@ int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res)
 				     res->msg, sizeof(res->msg));
 out:
 	mps_snapshot_release(&snap);
-	return ctrl_kernel_errno(err, res->msg);
+	return mps_ctrl_kernel_errno(err, res->msg);
 }
 
 int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res)
@@ -357,7 +357,7 @@ int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res)
 		return err;
 	err = mps_pm_set_backup(g, res->token, &res->local, &res->remote,
 				backup, res->msg, sizeof(res->msg));
-	return ctrl_kernel_errno(err, res->msg);
+	return mps_ctrl_kernel_errno(err, res->msg);
 }
 
 /* A close or backup request, for mpsockd and for a privileged caller. */

@@ -129,6 +129,7 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local,
 		  struct mps_ctrl_result *res);
 int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res);
 int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res);
+int mps_ctrl_kernel_errno(int err, const char *msg);
 int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
 		  unsigned int *idx, struct mps_ctrl_result *res);
 

@@ -28,6 +28,7 @@
 #endif
 
 static pthread_mutex_t bpf_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct subflow_sockopt *skel;
 static int load_err;
 
@@ -185,8 +186,11 @@ int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 	req.op = set ? MPS_SOCKOPT_SET : MPS_SOCKOPT_GET;
 	memcpy(req.val, val, *len);
 	mfd = bpf_map__fd(skel->maps.requests);
+	/* threads asking for one subflow would share its map entry */
+	pthread_mutex_lock(&req_lock);
 	if (bpf_map_update_elem(mfd, &k, &req, BPF_ANY) < 0) {
 		err = -errno;
+		pthread_mutex_unlock(&req_lock);
 		goto out;
 	}
 	err = mps_genl_cached(&g);
@@ -198,8 +202,11 @@ int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 	if (!err && bpf_map_lookup_elem(mfd, &k, &req) < 0)
 		err = -errno;
 	bpf_map_delete_elem(mfd, &k);
-	if (err)
+	pthread_mutex_unlock(&req_lock);
+	if (err) {
+		err = mps_ctrl_kernel_errno(err, res->msg);
 		goto out;
+	}
 	if (!req.done) {
 		snprintf(res->msg, sizeof(res->msg),
 			 "the subflow's option hook did not run");
@@ -207,6 +214,8 @@ int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		goto out;
 	}
 	err = req.result;
+	if (err == -524) /* the kernel's internal ENOTSUPP */
+		err = -EOPNOTSUPP;
 	if (!err && !set)
 		memcpy(val, req.val, *len);
 out:

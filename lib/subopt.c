@@ -94,13 +94,13 @@ socklen_t mps_subopt_len(int level, int optname, socklen_t len)
 		return sizeof(int);
 	if (o->kind == SUBOPT_NAME)
 		return len < TCP_CA_NAME_MAX ? len : TCP_CA_NAME_MAX;
-	return len < sizeof(__u64) ? len : sizeof(__u64);
+	/* bpf_setsockopt() takes the rate as an int only */
+	return sizeof(__u32);
 }
 
-static bool ca_allowed(const char *name, size_t len)
+static bool ca_listed(const char *list, const char *name, size_t len)
 {
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_allowed_congestion_control",
-			"re");
+	FILE *f = fopen(list, "re");
 	char word[TCP_CA_NAME_MAX + 1];
 	bool ok = false;
 
@@ -151,8 +151,16 @@ int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
 			"SO_PRIORITY above 6 needs CAP_NET_ADMIN or CAP_NET_RAW");
 		return -EPERM;
 	}
+	/* as for a TCP socket: an unknown name is ENOENT, not EPERM */
 	if (level == IPPROTO_TCP && optname == TCP_CONGESTION &&
-	    !ca_allowed(val, strnlen(val, len))) {
+	    !ca_listed("/proc/sys/net/ipv4/tcp_available_congestion_control",
+		       val, strnlen(val, len))) {
+		snprintf(msg, msglen, "no such congestion control");
+		return -ENOENT;
+	}
+	if (level == IPPROTO_TCP && optname == TCP_CONGESTION &&
+	    !ca_listed("/proc/sys/net/ipv4/tcp_allowed_congestion_control",
+		       val, strnlen(val, len))) {
 		snprintf(msg, msglen,
 			 "congestion control not in "
 			 "net.ipv4.tcp_allowed_congestion_control");

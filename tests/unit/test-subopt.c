@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Which options one subflow takes, their sizes, and the section 5 rules. */
+#include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -23,6 +24,36 @@ static int allowed(int level, int optname, const void *val, socklen_t len)
 
 	return mps_subopt_allowed(level, optname, val, len, fake_capable, NULL,
 				  msg, sizeof(msg));
+}
+
+/* An algorithm the kernel has but unprivileged processes may not pick. */
+static bool ca_not_allowed(char *out, size_t len)
+{
+	char avail[256] = "", allowed_list[256] = "", *w, *save;
+	FILE *f;
+
+	f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "r");
+	if (!f || !fgets(avail, sizeof(avail), f))
+		return false;
+	fclose(f);
+	f = fopen("/proc/sys/net/ipv4/tcp_allowed_congestion_control", "r");
+	if (!f || !fgets(allowed_list, sizeof(allowed_list), f))
+		return false;
+	fclose(f);
+	for (w = strtok_r(avail, " \n", &save); w;
+	     w = strtok_r(NULL, " \n", &save)) {
+		char pat[40];
+
+		snprintf(pat, sizeof(pat), " %s ", w);
+		char padded[260];
+		snprintf(padded, sizeof(padded), " %s", allowed_list);
+		padded[strcspn(padded, "\n")] = ' ';
+		if (!strstr(padded, pat)) {
+			snprintf(out, len, "%s", w);
+			return true;
+		}
+	}
+	return false;
 }
 
 int main(void)
@@ -68,8 +99,20 @@ int main(void)
 	v = 4096;
 	CHECK("unprivileged SO_SNDBUF 4096: allowed",
 	      allowed(SOL_SOCKET, SO_SNDBUF, &v, 4) == 0);
-	CHECK("unprivileged unknown congestion control: EPERM",
-	      allowed(IPPROTO_TCP, TCP_CONGESTION, "nosuchcc", 8) == -EPERM);
+	CHECK("unknown congestion control: ENOENT, as on a TCP socket",
+	      allowed(IPPROTO_TCP, TCP_CONGESTION, "nosuchcc", 8) == -ENOENT);
+	{
+		char name[32];
+
+		if (ca_not_allowed(name, sizeof(name)))
+			CHECK("a known congestion control outside the allowed "
+			      "list: EPERM",
+			      allowed(IPPROTO_TCP, TCP_CONGESTION, name,
+				      strlen(name)) == -EPERM);
+		else
+			printf("# every available congestion control is "
+			       "allowed here: no EPERM case\n");
+	}
 	caps = 1ULL << CAP_NET_RAW;
 	v = 7;
 	CHECK("CAP_NET_RAW: SO_PRIORITY 7 allowed",
