@@ -204,8 +204,8 @@ int main(int argc, char **argv)
 	if (err)
 		fprintf(stderr,
 			"mpsockd: per-subflow socket options unavailable: "
-			"cannot load their BPF program (%s)\n",
-			strerror(-err));
+			"%s failed (%s)\n",
+			mps_sockopt_load_step(), strerror(-err));
 	err = drop_caps();
 	if (err) {
 		fprintf(stderr, "mpsockd: cannot drop capabilities: %s\n",

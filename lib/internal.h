@@ -142,6 +142,7 @@ int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
 
 /* sockopt.c: per-subflow options through BPF (CAP_BPF, CAP_PERFMON) */
 int mps_sockopt_prepare(void);
+const char *mps_sockopt_load_step(void);
 int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		     void *val, socklen_t *len, struct mps_ctrl_result *res);
 

@@ -31,6 +31,7 @@ static pthread_mutex_t bpf_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct subflow_sockopt *skel;
 static int load_err;
+static const char *load_step = "";
 
 /* The cgroup v2 hierarchy's root: the program covers every socket. */
 static int cgroup2_root(void)
@@ -82,18 +83,21 @@ static int bpf_load(void)
 	struct subflow_sockopt *s;
 	int cg, err;
 
+	load_step = "loading the program";
 	s = subflow_sockopt__open_and_load();
 	if (!s) {
 		mps_log("cannot load the per-subflow option program: %s",
 			strerror(errno));
 		return -errno;
 	}
+	load_step = "finding a cgroup v2 hierarchy";
 	cg = cgroup2_root();
 	if (cg < 0) {
 		mps_log("no cgroup v2 hierarchy to attach to");
 		err = cg;
 		goto fail;
 	}
+	load_step = "attaching it to the cgroup v2 root";
 	s->links.mpsock_subflow_sockops =
 		bpf_program__attach_cgroup(s->progs.mpsock_subflow_sockops, cg);
 	close(cg);
@@ -101,6 +105,7 @@ static int bpf_load(void)
 		err = -errno;
 		goto fail;
 	}
+	load_step = "marking the existing subflows";
 	err = mark_existing(s);
 	if (err)
 		goto fail;
@@ -109,6 +114,12 @@ static int bpf_load(void)
 fail:
 	subflow_sockopt__destroy(s);
 	return err;
+}
+
+/* Which step of loading failed, for messages. */
+const char *mps_sockopt_load_step(void)
+{
+	return load_step;
 }
 
 /* Load and attach once; later calls reuse it, or repeat the first error. */
@@ -164,8 +175,8 @@ int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 	err = mps_sockopt_prepare();
 	if (err) {
 		snprintf(res->msg, sizeof(res->msg),
-			 "cannot load the per-subflow option program (%s)",
-			 strerror(-err));
+			 "per-subflow option program: %s failed (%s)",
+			 load_step, strerror(-err));
 		return err;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &cl) < 0)
