@@ -14,6 +14,8 @@ NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$NETNS_DIR/../lib/testnet.sh"
 
 : "${MPSOCK_PROBE:=$_TESTNET_ROOT/build/tests/tools/mpsock-probe}"
+: "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
+: "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
 
 _tap_n=0
 _tap_failed=0
@@ -218,4 +220,67 @@ same()
 		not_ok "$1"
 		diff <(echo "$2") <(echo "$3") | sed 's/^/# /'
 	fi
+}
+
+# The command-driven client (tests/tools/mpsock-ctl) as a coprocess.
+# ctl_start RUNNER...: start it through RUNNER (nsenter, setpriv...) against
+# ${CTL_HOST:-$S4}:$PORT, running $MPSOCK_CTL_BIN
+ctl_start()
+{
+	coproc CTL { "$@" "$MPSOCK_CTL_BIN" "${CTL_HOST:-$S4}" "$PORT" 2>&1; }
+	read -r -t 5 line <&"${CTL[0]}"
+	[ "$line" = connected ]
+}
+
+# ctl CMD: one command, its answer in $REPLY_LINE (list: all its lines)
+ctl()
+{
+	echo "$1" >&"${CTL[1]}"
+	REPLY_LINE=
+	while read -r -t 20 line <&"${CTL[0]}"; do
+		REPLY_LINE="$REPLY_LINE$line"$'\n'
+		case $line in ok* | err*) break ;; esac
+	done
+	REPLY_LINE=${REPLY_LINE%$'\n'}
+}
+
+ctl_stop()
+{
+	echo quit >&"${CTL[1]}"
+	wait "$CTL_PID" 2>/dev/null
+}
+
+# expect NAME CMD PATTERN: the answer's last line matches PATTERN
+expect()
+{
+	ctl "$2"
+	local last=${REPLY_LINE##*$'\n'}
+
+	# shellcheck disable=SC2053
+	if [[ $last == $3 ]]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# $2 -> $REPLY_LINE (wanted $3)"
+	fi
+}
+
+# sf_local ID: the local address:port of subflow ID as the API lists it
+sf_local()
+{
+	ctl list
+	echo "$REPLY_LINE" | awk -v id="id=$1" '$2 == id {
+		sub(/local=/, "", $4); print $4 }'
+}
+
+# start_mpsockd: the broker in the client namespace; sets D_PID
+start_mpsockd()
+{
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" \
+		2>>"$TESTNET_TMP/mpsockd.log" &
+	D_PID=$!
+	for _ in $(seq 50); do
+		grep -q serving "$TESTNET_TMP/mpsockd.log" 2>/dev/null && break
+		sleep 0.1
+	done
 }

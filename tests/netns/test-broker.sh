@@ -11,9 +11,7 @@
 
 export TESTNET_CLIENT_PM=userspace
 netns_setup
-: "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
 : "${MPSOCK_RAWREQ:=$_TESTNET_ROOT/build/tests/tools/mpsock-rawreq}"
-: "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
 CLI_NS=/run/netns/$TESTNET_CLI_NS
 S4=$TESTNET_SRV_WIFI4
 PORT=$TESTNET_MPTCP_PORT
@@ -22,12 +20,7 @@ PUB=$(dirname "$(probe_for_anyone)")
 cp "$MPSOCK_RAWREQ" "$MPSOCK_CTL" "$PUB/"
 RAW="$(unpriv_prefix) $PUB/mpsock-rawreq"
 
-nsenter --net="$CLI_NS" "$MPSOCKD" 2>"$TESTNET_TMP/mpsockd.log" &
-D_PID=$!
-for _ in $(seq 50); do
-	grep -q serving "$TESTNET_TMP/mpsockd.log" && break
-	sleep 0.1
-done
+start_mpsockd
 
 # rawreq MODE PATTERN: the broker's answer matches; then it still serves
 rawreq()

@@ -13,8 +13,6 @@
 
 export TESTNET_CLIENT_PM=userspace
 netns_setup
-: "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
-: "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
 PORT=$TESTNET_MPTCP_PORT
 CLI_NS=/run/netns/$TESTNET_CLI_NS
 SRV_NS=/run/netns/$TESTNET_SRV_NS
@@ -45,47 +43,6 @@ stop_witnesses()
 		2>/dev/null
 }
 
-# ctl_start RUNNER...: the command-driven client, as a coprocess
-ctl_start()
-{
-	coproc CTL { "$@" "$MPSOCK_CTL_BIN" "${CTL_HOST:-$S4}" "$PORT" 2>&1; }
-	read -r -t 5 line <&"${CTL[0]}"
-	[ "$line" = connected ]
-}
-
-# ctl CMD: one command, its answer in $REPLY_LINE (list: all its lines)
-ctl()
-{
-	echo "$1" >&"${CTL[1]}"
-	REPLY_LINE=
-	while read -r -t 10 line <&"${CTL[0]}"; do
-		REPLY_LINE="$REPLY_LINE$line"$'\n'
-		case $line in ok* | err*) break ;; esac
-	done
-	REPLY_LINE=${REPLY_LINE%$'\n'}
-}
-
-ctl_stop()
-{
-	echo quit >&"${CTL[1]}"
-	wait "$CTL_PID" 2>/dev/null
-}
-
-# expect NAME CMD PATTERN: the answer's last line matches PATTERN
-expect()
-{
-	ctl "$2"
-	local last=${REPLY_LINE##*$'\n'}
-
-	# shellcheck disable=SC2053
-	if [[ $last == $3 ]]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		echo "# $2 -> $REPLY_LINE (wanted $3)"
-	fi
-}
-
 # the id from the last "ok id=N" answer
 last_id()
 {
@@ -101,14 +58,6 @@ ss_flags()
 ss_has()
 {
 	ss_subflows "$PORT" | awk -v l="$1" '$1 == l { f = 1 } END { exit !f }'
-}
-
-# the local address:port of subflow ID as the API lists it
-sf_local()
-{
-	ctl list
-	echo "$REPLY_LINE" | awk -v id="id=$1" '$2 == id {
-		sub(/local=/, "", $4); print $4 }'
 }
 
 run_mode()

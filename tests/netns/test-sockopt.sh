@@ -15,57 +15,10 @@ export TESTNET_CLIENT_PM=userspace
 netns_setup
 ensure_cgroup2 || { echo "Bail out! no cgroup v2 hierarchy"; exit 1; }
 trap 'release_cgroup2; testnet_down' EXIT
-: "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
-: "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
 PORT=$TESTNET_MPTCP_PORT
 CLI_NS=/run/netns/$TESTNET_CLI_NS
 S4=$TESTNET_SRV_WIFI4
 C_CELL=$TESTNET_CLI_CELL4
-
-ctl_start()
-{
-	coproc CTL { "$@" "$MPSOCK_CTL_BIN" "${CTL_HOST:-$S4}" "$PORT" 2>&1; }
-	read -r -t 5 line <&"${CTL[0]}"
-	[ "$line" = connected ]
-}
-
-ctl()
-{
-	echo "$1" >&"${CTL[1]}"
-	REPLY_LINE=
-	while read -r -t 20 line <&"${CTL[0]}"; do
-		REPLY_LINE="$REPLY_LINE$line"$'\n'
-		case $line in ok* | err*) break ;; esac
-	done
-	REPLY_LINE=${REPLY_LINE%$'\n'}
-}
-
-ctl_stop()
-{
-	echo quit >&"${CTL[1]}"
-	wait "$CTL_PID" 2>/dev/null
-}
-
-expect()
-{
-	ctl "$2"
-	local last=${REPLY_LINE##*$'\n'}
-
-	# shellcheck disable=SC2053
-	if [[ $last == $3 ]]; then
-		ok "$1"
-	else
-		not_ok "$1"
-		echo "# $2 -> $REPLY_LINE (wanted $3)"
-	fi
-}
-
-sf_local()
-{
-	ctl list
-	echo "$REPLY_LINE" | awk -v id="id=$1" '$2 == id {
-		sub(/local=/, "", $4); print $4 }'
-}
 
 # ss_detail LOCAL: what sock_diag says of that subflow (ss --tos -ti),
 # its two lines joined
@@ -86,12 +39,7 @@ elapsed_ms()
 	echo $((($(date +%s%N) - t0) / 1000000))
 }
 
-nsenter --net="$CLI_NS" "$MPSOCKD" 2>"$TESTNET_TMP/mpsockd.log" &
-D_PID=$!
-for _ in $(seq 50); do
-	grep -q serving "$TESTNET_TMP/mpsockd.log" && break
-	sleep 0.1
-done
+start_mpsockd
 
 run_mode()
 {
