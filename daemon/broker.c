@@ -39,6 +39,9 @@ struct client {
 	struct peer peer;
 	unsigned int pending;
 	bool used;
+	bool subscribed; /* an event stream of connection token */
+	__u32 token;
+	__u32 lost; /* events dropped since the client last kept up */
 };
 
 /* An open-and-wait parked until the kernel reports its outcome. */
@@ -53,7 +56,7 @@ struct pending {
 static volatile sig_atomic_t stopping;
 static struct client *clients;
 static struct pending pendings[MAX_PENDING];
-static unsigned int npending;
+static unsigned int npending, nsubscribed;
 static struct mps_genl events;
 static bool events_on, events_watched;
 static const struct broker_opts *opts;
@@ -78,6 +81,7 @@ static const char *req_name(unsigned int type)
 		[MPS_REQ_CLOSE] = "close",
 		[MPS_REQ_BACKUP] = "backup",
 		[MPS_REQ_SOCKOPT] = "sockopt",
+		[MPS_REQ_SUBSCRIBE] = "subscribe",
 	};
 
 	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
@@ -106,6 +110,9 @@ static void client_drop(int ep, struct client *c)
 			npending--;
 		}
 	}
+	if (c->subscribed)
+		nsubscribed--;
+	c->subscribed = false;
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->s, NULL);
 	close(c->s);
 	peer_release(&c->peer);
@@ -306,11 +313,36 @@ out:
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 }
 
+/*
+ * An event stream of the connection whose socket was shown: only its
+ * token is kept, never the socket, and only its events are forwarded.
+ */
+static void handle_subscribe(struct client *c, int fd, struct mps_reply *rep)
+{
+	__u32 token;
+	int err;
+
+	err = c->subscribed ? -EALREADY : mps_conn_token(fd, &token);
+	if (!err)
+		err = events_enable(rep->msg, sizeof(rep->msg));
+	if (!err) {
+		c->subscribed = true;
+		c->token = token;
+		c->lost = 0;
+		nsubscribed++;
+	}
+	rep->err = err;
+}
+
 static int handle_request(struct client *c, int fd, const struct mps_req *req,
 			  struct mps_reply *rep)
 {
 	struct mps_ctrl_result res;
 
+	if (req->type == MPS_REQ_SUBSCRIBE) {
+		handle_subscribe(c, fd, rep);
+		return 0;
+	}
 	if (req->type == MPS_REQ_OPEN)
 		return handle_open(c, fd, req, rep);
 	if (req->type == MPS_REQ_SOCKOPT) {
@@ -391,6 +423,17 @@ static void client_readable(int ep, struct client *c)
 	reply_send(ep, c, &rep);
 }
 
+static void event_send(int ep, struct client *c, const struct mps_event *ev);
+
+static void client_ready(int ep, struct client *c, unsigned int events)
+{
+	/* room again after a full queue: tell what was lost */
+	if ((events & EPOLLOUT) && c->lost)
+		event_send(ep, c, NULL);
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->used)
+		client_readable(ep, c);
+}
+
 static void pending_finish(int ep, struct pending *p, int err, const char *msg)
 {
 	struct client *c = p->c;
@@ -404,6 +447,76 @@ static void pending_finish(int ep, struct pending *p, int err, const char *msg)
 	reply_send(ep, c, &p->rep);
 }
 
+static void client_watch(int ep, struct client *c, bool out)
+{
+	struct epoll_event e = {.events = EPOLLIN | (out ? EPOLLOUT : 0),
+				.data.ptr = c};
+
+	epoll_ctl(ep, EPOLL_CTL_MOD, c->s, &e);
+}
+
+/*
+ * One event to one subscriber, never blocking: a full queue drops it and
+ * counts it; the count goes out with the next event, or on its own as soon
+ * as the client reads again (EPOLLOUT).
+ */
+static void event_send(int ep, struct client *c, const struct mps_event *ev)
+{
+	struct mps_event_msg m = {.version = MPS_PROTO_VERSION};
+
+	m.lost = c->lost;
+	if (ev) {
+		m.type = ev->type;
+		m.token = ev->token;
+		m.error = ev->error;
+		m.has_error = ev->has_error;
+		m.backup = ev->backup;
+		m.loc_id = ev->loc_id;
+		m.rem_id = ev->rem_id;
+		m.local = ev->local;
+		m.remote = ev->remote;
+	}
+	if (send(c->s, &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    (ssize_t)sizeof(m)) {
+		if (c->lost)
+			client_watch(ep, c, false);
+		c->lost = 0;
+		return;
+	}
+	if (errno != EAGAIN) {
+		client_drop(ep, c);
+		return;
+	}
+	if (!c->lost)
+		client_watch(ep, c, true);
+	if (ev)
+		c->lost++;
+}
+
+static void events_fan_out(int ep, const struct mps_event *ev)
+{
+	unsigned int i;
+
+	for (i = 0; i < opts->max_clients && nsubscribed; i++) {
+		struct client *c = &clients[i];
+
+		if (!c->used || !c->subscribed || !c->token ||
+		    (ev && c->token != ev->token))
+			continue;
+		if (ev) {
+			event_send(ep, c, ev);
+		} else {
+			/* the kernel dropped events: everybody lost some */
+			if (!c->lost)
+				client_watch(ep, c, true);
+			c->lost++;
+		}
+		/* a token may come back for another connection later */
+		if (ev && ev->type == MPTCP_EVENT_CLOSED && c->used)
+			c->token = 0;
+	}
+}
+
 static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
 {
 	int ep = *(int *)data;
@@ -413,6 +526,7 @@ static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (mps_event_parse(nlh, &ev))
 		return MNL_CB_OK;
+	events_fan_out(ep, &ev);
 	for (i = 0; i < MAX_PENDING && npending; i++) {
 		if (!pendings[i].used)
 			continue;
@@ -434,10 +548,12 @@ static void events_readable(int ep)
 	ssize_t n;
 
 	n = recv(mnl_socket_get_fd(events.nl), buf, sizeof(buf), MSG_DONTWAIT);
-	if (n > 0)
+	if (n > 0) {
 		mnl_cb_run(buf, n, 0, 0, broker_event_cb, &ep);
-	else if (n < 0 && errno == ENOBUFS)
+	} else if (n < 0 && errno == ENOBUFS) {
 		fprintf(stderr, "mpsockd: event queue overrun\n");
+		events_fan_out(ep, NULL);
+	}
 }
 
 static void pending_expire(int ep)
@@ -547,7 +663,7 @@ int broker_run(const struct broker_opts *o)
 	fprintf(stderr, "mpsockd: serving @%s\n", MPS_BROKER_NAME);
 
 	while (!stopping) {
-		if (events_on && !npending) {
+		if (events_on && !npending && !nsubscribed) {
 			/* nobody waits: stop reading every event */
 			epoll_ctl(ep, EPOLL_CTL_DEL,
 				  mnl_socket_get_fd(events.nl), NULL);
@@ -565,7 +681,8 @@ int broker_run(const struct broker_opts *o)
 			else if (evs[i].data.ptr == &tag_events)
 				events_readable(ep);
 			else if (((struct client *)evs[i].data.ptr)->used)
-				client_readable(ep, evs[i].data.ptr);
+				client_ready(ep, evs[i].data.ptr,
+					     evs[i].events);
 		}
 		if (events_on && !events_watched) {
 			/* subscribed by a handler just now: watch it */

@@ -275,6 +275,57 @@ MPSOCK_API int mpsock_subflow_getsockopt(int fd, __u32 id, int level,
 					 int optname, void *optval,
 					 socklen_t *optlen);
 
+/* Events of one connection (mpsock_events_open()). */
+enum mpsock_event_type {
+	MPSOCK_EVENT_SUBFLOW_ESTABLISHED =
+		1, /* subflow_id, addresses, backup */
+	MPSOCK_EVENT_SUBFLOW_CLOSED = 2, /* subflow_id, addresses, error */
+	MPSOCK_EVENT_SUBFLOW_PRIORITY = 3, /* the peer changed backup */
+	MPSOCK_EVENT_ADDR_ANNOUNCED = 4, /* the peer's addr_id and remote */
+	MPSOCK_EVENT_ADDR_REMOVED = 5, /* the peer's addr_id */
+	MPSOCK_EVENT_CLOSED = 6, /* the connection is gone */
+	MPSOCK_EVENT_NO_SUBFLOW = 7, /* open, but no subflow left to send on */
+	MPSOCK_EVENT_LOST = 8, /* lost events: count in lost */
+};
+
+struct mpsock_event {
+	__u32 type; /* enum mpsock_event_type */
+	__u32 subflow_id; /* kernel subflow id, 0 when it cannot be known */
+	__u32 error; /* SUBFLOW_CLOSED: ECONNREFUSED, ETIMEDOUT,
+			ECONNRESET, ECONNABORTED (closed here), 0 */
+	__u32 lost; /* LOST: how many events were dropped */
+	__u8 backup; /* ESTABLISHED, PRIORITY: the subflow is a backup */
+	__u8 addr_id; /* ADDR_*: the peer's address id */
+	__u8 reserved[6];
+	struct sockaddr_storage local;
+	struct sockaddr_storage remote;
+};
+
+struct mpsock_events;
+
+/**
+ * mpsock_events_open() - a stream of the events of @fd's connection.
+ *
+ * Read them with mpsock_events_read() when mpsock_events_fd() polls
+ * readable.  @fd must stay open while the stream is used.  Returns NULL
+ * with errno set on failure.
+ */
+MPSOCK_API struct mpsock_events *mpsock_events_open(int fd);
+
+/** mpsock_events_fd() - the descriptor to poll()/epoll for readability. */
+MPSOCK_API int mpsock_events_fd(const struct mpsock_events *ev);
+
+/**
+ * mpsock_events_read() - the next event, without blocking.
+ *
+ * Returns 0 with *@out filled, or -1 with errno set (EAGAIN: none now).
+ */
+MPSOCK_API int mpsock_events_read(struct mpsock_events *ev,
+				  struct mpsock_event *out);
+
+/** mpsock_events_close() - end the stream and free it. */
+MPSOCK_API void mpsock_events_close(struct mpsock_events *ev);
+
 /**
  * mpsock_errmsg() - why the calling thread's last control call failed.
  *

@@ -215,3 +215,45 @@ out:
 	broker_drop(c);
 	return err;
 }
+
+/*
+ * An event stream: a connection of its own, which after the reply carries
+ * the events of @fd's connection (struct mps_event_msg).  *@sock is it.
+ */
+int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
+			 int *sock)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	ssize_t n;
+	int s, err;
+
+	memset(rep, 0, sizeof(*rep));
+	s = broker_connect(rep);
+	if (s < 0)
+		return s;
+	req->version = MPS_PROTO_VERSION;
+	req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
+	err = broker_send(s, fd, req);
+	if (err)
+		goto fail;
+	pfd.fd = s;
+	if (poll(&pfd, 1, BROKER_REPLY_MS) <= 0) {
+		err = -ETIMEDOUT;
+		snprintf(rep->msg, sizeof(rep->msg), "mpsockd did not answer");
+		goto fail;
+	}
+	n = recv(s, rep, sizeof(*rep), 0);
+	if (n != (ssize_t)sizeof(*rep) || rep->seq != req->seq) {
+		err = n < 0 ? -errno : -EPROTO;
+		goto fail;
+	}
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	err = rep->err;
+	if (err)
+		goto fail;
+	*sock = s;
+	return 0;
+fail:
+	close(s);
+	return err;
+}

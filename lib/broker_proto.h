@@ -25,6 +25,7 @@ enum mps_req_type {
 	MPS_REQ_CLOSE = 2,
 	MPS_REQ_BACKUP = 3,
 	MPS_REQ_SOCKOPT = 4,
+	MPS_REQ_SUBSCRIBE = 5, /* the connection then carries events */
 	__MPS_REQ_MAX
 };
 
@@ -71,6 +72,25 @@ struct mps_reply {
 	char msg[128]; /* NUL-terminated explanation, may be empty */
 	__u32 optlen; /* sockopt: the length of the value read */
 	__u8 val[64]; /* sockopt: the value read (getsockopt) */
+};
+
+/*
+ * After a successful MPS_REQ_SUBSCRIBE reply, the broker sends one of these
+ * per kernel event of the subscribed connection, and one with lost set
+ * when its queue to the client was full.
+ */
+struct mps_event_msg {
+	__u16 version;
+	__u16 type; /* MPTCP_EVENT_*, or 0 with lost set */
+	__u32 lost;
+	__u32 token;
+	__u32 error; /* a positive errno, 0 if none */
+	__u8 has_error;
+	__u8 backup;
+	__u8 loc_id;
+	__u8 rem_id;
+	struct sockaddr_storage local;
+	struct sockaddr_storage remote;
 };
 
 #endif /* MPSOCK_BROKER_PROTO_H */

@@ -50,7 +50,7 @@ static bool have_cap(int cap)
 	return data[cap / 32].effective & (1u << (cap % 32));
 }
 
-static bool have_net_admin(void)
+bool mps_have_net_admin(void)
 {
 	const char *env = getenv("MPSOCK_USE_BROKER");
 
@@ -217,7 +217,7 @@ static int control_open(int fd, const struct sockaddr *local,
 		return control_result(err, "open", "bad address arguments");
 	if (timeout_ms < 0 || timeout_ms > OPEN_WAIT_MAX_MS)
 		timeout_ms = OPEN_WAIT_MAX_MS;
-	if (have_net_admin()) {
+	if (mps_have_net_admin()) {
 		if (mps_port_privileged(mps_addr_port(&l)) &&
 		    !have_cap(CAP_NET_BIND_SERVICE))
 			return control_result(-EACCES, "open",
@@ -261,7 +261,7 @@ static int control_request(int fd, struct mps_req *req, const char *what)
 	struct mps_reply rep;
 	int err;
 
-	if (have_net_admin()) {
+	if (mps_have_net_admin()) {
 		err = mps_ctrl_execute(fd, req, &res);
 		return control_result(err, what, res.msg);
 	}
@@ -346,7 +346,7 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		r32 = r > UINT32_MAX ? UINT32_MAX : r;
 		memcpy(val, &r32, sizeof(r32));
 	}
-	if (have_net_admin() && mps_sockopt_prepare() == 0) {
+	if (mps_have_net_admin() && mps_sockopt_prepare() == 0) {
 		memset(&res, 0, sizeof(res));
 		if (set)
 			err = mps_subopt_allowed(level, optname, val, klen,

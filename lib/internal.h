@@ -173,12 +173,15 @@ int mps_event_open_outcome(const struct mps_event *ev, __u32 token,
 
 /* control.c */
 int mps_port_privileged(__be16 port);
+bool mps_have_net_admin(void);
 
 /* broker.c: the client side of mpsockd */
 struct mps_req;
 struct mps_reply;
 int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		    int wait_ms);
+int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
+			 int *sock);
 
 /* draft_id.c */
 __u8 mps_draft_id(__u32 kernel_id);

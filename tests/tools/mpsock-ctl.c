@@ -25,6 +25,12 @@
  *          lowat clamp sndbuf rcvbuf keepalive pacing priority mark
  *   mtos VALUE                             setsockopt(IP_TOS) on the MPTCP
  *                                          socket itself
+ *   evopen                                 mpsock_events_open() on it
+ *   evwait MS                              wait up to MS for events, print
+ *                                          every one ("ev type=...")
+ *   evclose                                mpsock_events_close()
+ *   closefd                                close the connection, keep
+ *                                          the event stream
  *   list                                   native list, one line each
  *   echo                                   one echo round trip
  *   send BYTES                             write BYTES, read them back
@@ -35,6 +41,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,6 +260,49 @@ static void do_sockopt(int fd, const char *line)
 	}
 }
 
+static const char *const ev_names[] = {
+	[MPSOCK_EVENT_SUBFLOW_ESTABLISHED] = "established",
+	[MPSOCK_EVENT_SUBFLOW_CLOSED] = "closed",
+	[MPSOCK_EVENT_SUBFLOW_PRIORITY] = "priority",
+	[MPSOCK_EVENT_ADDR_ANNOUNCED] = "announced",
+	[MPSOCK_EVENT_ADDR_REMOVED] = "removed",
+	[MPSOCK_EVENT_CLOSED] = "conn_closed",
+	[MPSOCK_EVENT_NO_SUBFLOW] = "no_subflow",
+	[MPSOCK_EVENT_LOST] = "lost",
+};
+
+/* Print every event that arrives within @ms (at least one wait). */
+static void do_evwait(struct mpsock_events *ev, int ms)
+{
+	struct pollfd p = {.fd = mpsock_events_fd(ev), .events = POLLIN};
+	struct mpsock_event e;
+	char l[80], r[80];
+	int n = 0;
+
+	while (poll(&p, 1, ms) > 0) {
+		while (mpsock_events_read(ev, &e) == 0) {
+			fmt_addr(&e.local, l, sizeof(l));
+			fmt_addr(&e.remote, r, sizeof(r));
+			printf("ev type=%s id=%u error=%u backup=%u addr_id=%u "
+			       "lost=%u local=%s remote=%s\n",
+			       e.type < sizeof(ev_names) / sizeof(ev_names[0]) &&
+					       ev_names[e.type]
+				       ? ev_names[e.type]
+				       : "?",
+			       e.subflow_id, e.error, e.backup, e.addr_id,
+			       e.lost, e.local.ss_family ? l : "-",
+			       e.remote.ss_family ? r : "-");
+			n++;
+		}
+		if (errno != EAGAIN) {
+			answer(-1, 0);
+			return;
+		}
+		ms = 100; /* what else comes with it */
+	}
+	printf("ok events=%d\n", n);
+}
+
 static int parse_how(const char *s)
 {
 	if (!strcmp(s, "rdwr"))
@@ -356,6 +406,7 @@ static int draft_open(int fd, const struct sockaddr_storage *l,
 int main(int argc, char **argv)
 {
 	char line[512], a1[128], a2[128], w1[32], w2[32];
+	struct mpsock_events *ev = NULL;
 	bool plain = false;
 	int fd, n, opt;
 
@@ -456,6 +507,22 @@ int main(int argc, char **argv)
 			   !strncmp(line, "dsso ", 5) ||
 			   !strncmp(line, "dsgo ", 5)) {
 			do_sockopt(fd, line);
+		} else if (!strncmp(line, "evopen", 6)) {
+			ev = mpsock_events_open(fd);
+			if (ev)
+				printf("ok\n");
+			else
+				printf("err %s %s\n", errname(errno),
+				       mpsock_errmsg());
+		} else if (sscanf(line, "evwait %ld", &v) == 1 && ev) {
+			do_evwait(ev, v);
+		} else if (!strncmp(line, "closefd", 7)) {
+			close(fd);
+			printf("ok\n");
+		} else if (!strncmp(line, "evclose", 7) && ev) {
+			mpsock_events_close(ev);
+			ev = NULL;
+			printf("ok\n");
 		} else if (sscanf(line, "mtos %ld", &v) == 1) {
 			int tos = v;
 
