@@ -171,6 +171,42 @@ lost_case "unprivileged" $(unpriv_prefix) ||
 	not_ok "lost: client connected"
 check "mpsockd still serves" kill -0 "$D_PID"
 
+# examples/keep-two: a path manager driven only by events keeps a regular
+# and a backup subflow; subflows killed from outside (ss -K) come back
+: "${MPSOCK_EXAMPLES:=$_TESTNET_ROOT/build/examples}"
+cp "$MPSOCK_EXAMPLES/keep-two" "$PUB/"
+cp -L "$MPSOCK_EXAMPLES/../lib/libmpsock.so.0" "$PUB/"
+nsenter --net="$CLI_NS" env LD_LIBRARY_PATH="$PUB" setpriv --reuid=65534 \
+	--regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- \
+	"$PUB/keep-two" "$S4" "$PORT" "$TESTNET_CLI_WIFI4" "$C_CELL" 6 \
+	>"$TESTNET_TMP/keep-two.out" 2>&1 &
+KT_PID=$!
+two_subflows()
+{
+	local i
+
+	for i in $(seq 40); do
+		[ "$(ss_subflows "$PORT" | grep -c "^$TESTNET_CLI_WIFI4:.* b=0 ")" = 1 ] &&
+			[ "$(ss_subflows "$PORT" | grep -c "^$C_CELL:.* b=1 ")" = 1 ] &&
+			return 0
+		sleep 0.1
+	done
+	ss_subflows "$PORT" | sed 's/^/# /'
+	return 1
+}
+check "keep-two: a regular subflow over wifi and a backup over cell" \
+	two_subflows
+nsenter --net="$CLI_NS" ss -K -t "( src $C_CELL and dport = :$PORT )" >/dev/null
+check "keep-two: the backup subflow, reset from outside, comes back" \
+	two_subflows
+nsenter --net="$CLI_NS" ss -K -t \
+	"( src $TESTNET_CLI_WIFI4 and dport = :$PORT )" >/dev/null
+check "keep-two: so does the regular one" two_subflows
+wait "$KT_PID"
+check "keep-two: saw both closes and reopened" \
+	eval "grep -q 'backup subflow .* closed .*reopening' $TESTNET_TMP/keep-two.out &&
+	      grep -q 'main subflow .* closed .*reopening' $TESTNET_TMP/keep-two.out"
+
 kill "$MON_PID" "$D_PID"
 wait "$MON_PID" "$D_PID" 2>/dev/null
 finish
