@@ -511,9 +511,15 @@ static void events_fan_out(int ep, const struct mps_event *ev)
 				client_watch(ep, c, true);
 			c->lost++;
 		}
-		/* a token may come back for another connection later */
-		if (ev && ev->type == MPTCP_EVENT_CLOSED && c->used)
+		/*
+		 * A token may come back for another connection later: the
+		 * stream ends here (the client still reads what was sent).
+		 */
+		if (ev && ev->type == MPTCP_EVENT_CLOSED && c->used) {
 			c->token = 0;
+			c->subscribed = false;
+			nsubscribed--;
+		}
 	}
 }
 

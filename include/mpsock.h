@@ -294,7 +294,7 @@ struct mpsock_event {
 	__u32 error; /* SUBFLOW_CLOSED: ECONNREFUSED, ETIMEDOUT,
 			ECONNRESET, ECONNABORTED (closed here), 0 */
 	__u32 lost; /* LOST: how many events were dropped */
-	__u8 backup; /* ESTABLISHED, PRIORITY: the subflow is a backup */
+	__u8 backup; /* SUBFLOW_*: the subflow is a backup */
 	__u8 addr_id; /* ADDR_*: the peer's address id */
 	__u8 reserved[6];
 	struct sockaddr_storage local;

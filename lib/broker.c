@@ -237,13 +237,17 @@ int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
 	if (err)
 		goto fail;
 	pfd.fd = s;
-	if (poll(&pfd, 1, BROKER_REPLY_MS) <= 0) {
+	do
+		n = poll(&pfd, 1, BROKER_REPLY_MS);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
 		err = -ETIMEDOUT;
 		snprintf(rep->msg, sizeof(rep->msg), "mpsockd did not answer");
 		goto fail;
 	}
 	n = recv(s, rep, sizeof(*rep), 0);
-	if (n != (ssize_t)sizeof(*rep) || rep->seq != req->seq) {
+	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
+	    rep->seq != req->seq) {
 		err = n < 0 ? -errno : -EPROTO;
 		goto fail;
 	}

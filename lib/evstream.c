@@ -37,15 +37,14 @@ struct mpsock_events {
 	unsigned int head, count;
 	struct ev_known known[EV_KNOWN];
 	unsigned int nknown;
+	__u32 dropped; /* events the queue had no room for */
 };
 
 static void ev_push(struct mpsock_events *e, const struct mpsock_event *ev)
 {
 	if (e->count == EV_QUEUE) {
-		/* a datagram carries fewer events than this: never seen */
-		e->queue[(e->head + e->count - 1) % EV_QUEUE].type =
-			MPSOCK_EVENT_LOST;
-		e->queue[(e->head + e->count - 1) % EV_QUEUE].lost++;
+		/* counted, and reported once the queue has drained */
+		e->dropped += ev->type == MPSOCK_EVENT_LOST ? ev->lost : 1;
 		return;
 	}
 	e->queue[(e->head + e->count) % EV_QUEUE] = *ev;
@@ -61,13 +60,16 @@ static __u32 ev_subflow_id(struct mpsock_events *e,
 	struct sockaddr_storage l, r;
 	struct mps_snapshot snap;
 	unsigned int i;
+	bool known;
 	__u32 id = 0;
 
 	*live = ~0U;
+	known = false;
 	for (i = 0; i < e->nknown; i++) {
 		if (mps_addr_equal(&e->known[i].local, local, true) &&
 		    mps_addr_equal(&e->known[i].remote, remote, true)) {
 			id = e->known[i].id;
+			known = true;
 			if (forget)
 				e->known[i] = e->known[--e->nknown];
 			break;
@@ -98,7 +100,7 @@ static __u32 ev_subflow_id(struct mpsock_events *e,
 			(*live)++;
 	}
 	mps_snapshot_release(&snap);
-	if (id && !forget && e->nknown < EV_KNOWN) {
+	if (id && !known && !forget && e->nknown < EV_KNOWN) {
 		e->known[e->nknown].id = id;
 		e->known[e->nknown].local = *local;
 		e->known[e->nknown].remote = *remote;
@@ -180,6 +182,8 @@ static void ev_convert(struct mpsock_events *e, const struct mps_event *k)
 		break;
 	case MPTCP_EVENT_CLOSED:
 		ev.type = MPSOCK_EVENT_CLOSED;
+		/* a token may come back for another connection later */
+		e->token = 0;
 		memset(&ev.local, 0, sizeof(ev.local));
 		memset(&ev.remote, 0, sizeof(ev.remote));
 		break;
@@ -305,6 +309,13 @@ int mpsock_events_read(struct mpsock_events *e, struct mpsock_event *out)
 
 	if (!e || !out)
 		return mps_fail(-EFAULT);
+	if (!e->count && e->dropped) {
+		struct mpsock_event lost = { .type = MPSOCK_EVENT_LOST,
+					     .lost = e->dropped };
+
+		e->dropped = 0;
+		ev_push(e, &lost);
+	}
 	/* a datagram may carry nothing of ours: go on until one does */
 	while (!e->count) {
 		err = e->direct ? ev_fill_direct(e) : ev_fill_broker(e);
