@@ -113,5 +113,3 @@ void echo_once(int fd)
 		got += r;
 	}
 }
-
-/* Live subflows that are ESTABLISHED and fully established at MPTCP level. */
