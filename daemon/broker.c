@@ -54,6 +54,10 @@ struct pending {
 };
 
 static volatile sig_atomic_t stopping;
+static bool listen_paused;
+static int listen_fd;
+/* Marks the listening socket and the events socket in epoll data. */
+static char tag_listen, tag_events;
 static struct client *clients;
 static struct pending pendings[MAX_PENDING];
 static unsigned int npending, nsubscribed;
@@ -117,6 +121,13 @@ static void client_drop(int ep, struct client *c)
 	close(c->s);
 	peer_release(&c->peer);
 	c->used = false;
+	if (listen_paused) {
+		struct epoll_event e = {.events = EPOLLIN,
+					.data.ptr = &tag_listen};
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &e) == 0)
+			listen_paused = false;
+	}
 }
 
 /* A reply that does not fit the client's queue drops the client. */
@@ -553,12 +564,19 @@ static void events_readable(int ep)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 
-	n = recv(mnl_socket_get_fd(events.nl), buf, sizeof(buf), MSG_DONTWAIT);
-	if (n > 0) {
-		mnl_cb_run(buf, n, 0, 0, broker_event_cb, &ep);
-	} else if (n < 0 && errno == ENOBUFS) {
-		fprintf(stderr, "mpsockd: event queue overrun\n");
-		events_fan_out(ep, NULL);
+	int budget = 256; /* then give the clients a turn */
+
+	while (events_on && budget--) {
+		n = recv(mnl_socket_get_fd(events.nl), buf, sizeof(buf),
+			 MSG_DONTWAIT);
+		if (n > 0) {
+			mnl_cb_run(buf, n, 0, 0, broker_event_cb, &ep);
+		} else if (n < 0 && errno == ENOBUFS) {
+			fprintf(stderr, "mpsockd: event queue overrun\n");
+			events_fan_out(ep, NULL);
+		} else {
+			break;
+		}
 	}
 }
 
@@ -600,8 +618,14 @@ static void accept_client(int ep, int ls)
 	int s;
 
 	s = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (s < 0)
+	if (s < 0) {
+		if (errno == EMFILE || errno == ENFILE) {
+			/* out of descriptors: stop listening until one frees */
+			epoll_ctl(ep, EPOLL_CTL_DEL, ls, NULL);
+			listen_paused = true;
+		}
 		return;
+	}
 	for (i = 0; i < opts->max_clients; i++)
 		if (!clients[i].used)
 			break;
@@ -645,9 +669,6 @@ static int listen_abstract(void)
 	return s;
 }
 
-/* Marks the listening socket and the events socket in epoll data. */
-static char tag_listen, tag_events;
-
 int broker_run(const struct broker_opts *o)
 {
 	struct epoll_event ev, evs[32];
@@ -657,7 +678,7 @@ int broker_run(const struct broker_opts *o)
 	clients = calloc(o->max_clients, sizeof(*clients));
 	if (!clients)
 		return -ENOMEM;
-	ls = listen_abstract();
+	ls = listen_fd = listen_abstract();
 	if (ls < 0) {
 		free(clients);
 		return ls;

@@ -193,8 +193,16 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
-	/* one descriptor per connected application thread */
+	/* two descriptors per client (its socket and pidfd), and ours */
 	raise_fd_limit();
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+		    rl.rlim_cur < 2 * (rlim_t)o.max_clients + 64)
+			o.max_clients =
+				rl.rlim_cur > 96 ? (rl.rlim_cur - 64) / 2 : 16;
+	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);

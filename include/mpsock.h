@@ -293,7 +293,7 @@ struct mpsock_event {
 	__u32 subflow_id; /* kernel subflow id, 0 when it cannot be known */
 	__u32 error; /* SUBFLOW_CLOSED: ECONNREFUSED, ETIMEDOUT,
 			ECONNRESET, ECONNABORTED (closed here), 0 */
-	__u32 lost; /* LOST: how many events were dropped */
+	__u32 lost; /* LOST: at least this many events were dropped */
 	__u8 backup; /* SUBFLOW_*: the subflow is a backup */
 	__u8 addr_id; /* ADDR_*: the peer's address id */
 	__u8 reserved[6];

@@ -13,12 +13,20 @@
 
 #include "internal.h"
 
+/* Room for bursts: the kernel's worker announces closes in batches. */
+#define EVENTS_RCVBUF (8 << 20)
+
 int mps_events_subscribe(struct mps_genl *g)
 {
-	int grp = g->events_group;
+	int grp = g->events_group, size = EVENTS_RCVBUF;
 
 	if (!grp)
 		return -EOPNOTSUPP;
+	/* subscribing needs CAP_NET_ADMIN, which may also force the size */
+	if (setsockopt(mnl_socket_get_fd(g->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &size, sizeof(size)) < 0)
+		setsockopt(mnl_socket_get_fd(g->nl), SOL_SOCKET, SO_RCVBUF,
+			   &size, sizeof(size));
 	if (mnl_socket_setsockopt(g->nl, NETLINK_ADD_MEMBERSHIP, &grp,
 				  sizeof(grp)) < 0)
 		return -errno;

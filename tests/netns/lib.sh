@@ -276,7 +276,7 @@ sf_local()
 # start_mpsockd: the broker in the client namespace; sets D_PID
 start_mpsockd()
 {
-	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" \
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" >/dev/null \
 		2>>"$TESTNET_TMP/mpsockd.log" &
 	D_PID=$!
 	for _ in $(seq 50); do
