@@ -164,6 +164,7 @@ lost_case()
 	check "$mode: and the events that did fit" \
 		ev_has "type=established"
 	ctl_stop
+	return 0
 }
 MPSOCK_CTL_BIN=$PUB/mpsock-ctl
 # shellcheck disable=SC2046

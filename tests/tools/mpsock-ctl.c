@@ -543,6 +543,8 @@ int main(int argc, char **argv)
 			printf("err EINVAL unknown command\n");
 		}
 	}
+	if (ev)
+		mpsock_events_close(ev);
 	close(fd);
 	return 0;
 }
