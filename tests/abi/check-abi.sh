@@ -5,9 +5,9 @@
 # the project's version, and every exported function has a declaration in
 # mpsock.h, a man page and a test.
 #
-# Usage: check-abi.sh LIBMPSOCK.so SRCDIR VERSION
+# Usage: check-abi.sh LIBMPSOCK.so SRCDIR VERSION [PRELOAD.so]
 set -u
-lib=$1 src=$2 version=$3
+lib=$1 src=$2 version=$3 preload=${4:-}
 map=$src/lib/libmpsock.map
 fail=0 n=0
 
@@ -45,6 +45,12 @@ for s in $map_syms; do
 done
 t "every exported function has a man page" "${missing_man# }"
 t "every exported function is tested" "${missing_test# }"
+
+if [ -n "$preload" ]; then
+	shim=$(nm -D --defined-only "$preload" | awk '$2 == "T" { print $3 }' | sort)
+	t "the preload shim exports only getsockopt, setsockopt, socket" \
+		"$(diff <(printf 'getsockopt\nsetsockopt\nsocket\n') <(echo "$shim"))"
+fi
 
 echo "1..$n"
 exit $fail
