@@ -26,11 +26,14 @@ for f in figure-fig2 figure-fig4 figure-fig7 figure-fig9 sockproto; do
 done
 cp "$MPSOCK_PRELOAD" "$PUB/"
 
-# as_app [ENV=VALUE...] PROGRAM ARGS...: unprivileged, under the shim
+# A sanitizer build's shim needs its runtimes loaded first
+SAN_RT=$(ldd "$MPSOCK_PRELOAD" | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
+
+# as_app [ENV=VALUE...] PROGRAM ARGS...: under the shim
 as_app()
 {
-	nsenter --net="$CLI_NS" env LD_PRELOAD="$PUB/libmpsock-preload.so" \
-		"$@"
+	nsenter --net="$CLI_NS" env \
+		LD_PRELOAD="$SAN_RT$PUB/libmpsock-preload.so" "$@"
 }
 UNPRIV="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all --"
 
