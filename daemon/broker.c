@@ -25,6 +25,10 @@
 #include <sys/un.h>
 #include <libmnl/libmnl.h>
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
 #include "broker_proto.h"
 #include "internal.h"
 #include "mpsockd.h"
@@ -54,6 +58,9 @@ struct pending {
 };
 
 static volatile sig_atomic_t stopping;
+static int broker_ep;
+static void client_watch(int ep, struct client *c, bool out);
+static void pending_fail_all(int ep);
 static bool listen_paused;
 static int listen_fd;
 /* Marks the listening socket and the events socket in epoll data. */
@@ -151,6 +158,33 @@ static void reply_send(int ep, struct client *c, struct mps_reply *rep)
 }
 
 /*
+ * The path manager acts by token in our namespace: a socket of another
+ * namespace could name an unrelated connection there.
+ */
+static bool same_netns(int fd)
+{
+	static __u64 ours;
+	socklen_t len = sizeof(__u64);
+	__u64 theirs;
+	int s;
+
+	if (!ours) {
+		s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		len = sizeof(ours);
+		if (s < 0 ||
+		    getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &ours, &len) < 0)
+			ours = 0;
+		if (s >= 0)
+			close(s);
+	}
+	len = sizeof(theirs);
+	if (!ours ||
+	    getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &theirs, &len) < 0)
+		return true; /* no cookies (before Linux 5.14): cannot tell */
+	return theirs == ours;
+}
+
+/*
  * The socket an application passed: an MPTCP stream socket that is not
  * listening.  Anything else is refused before a handler sees it.
  */
@@ -168,6 +202,12 @@ static int check_app_socket(int fd, char *msg, size_t len)
 	    v != IPPROTO_MPTCP) {
 		snprintf(msg, len, "the socket passed is not an MPTCP socket");
 		return -EOPNOTSUPP;
+	}
+	if (!same_netns(fd)) {
+		snprintf(
+			msg, len,
+			"the socket passed belongs to another network namespace");
+		return -EXDEV;
 	}
 	vl = sizeof(v);
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) < 0 || v) {
@@ -337,6 +377,8 @@ static void handle_subscribe(struct client *c, int fd, struct mps_reply *rep)
 	if (!err)
 		err = events_enable(rep->msg, sizeof(rep->msg));
 	if (!err) {
+		if (c->lost)
+			client_watch(broker_ep, c, false);
 		c->subscribed = true;
 		c->token = token;
 		c->lost = 0;
@@ -375,7 +417,8 @@ static void close_fds(int *fds, unsigned int n)
 static void client_readable(int ep, struct client *c)
 {
 	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
+		char buf[CMSG_SPACE(MAX_FDS * sizeof(int)) +
+			 CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
 	struct mps_req req;
@@ -395,11 +438,15 @@ static void client_readable(int ep, struct client *c)
 	n = recvmsg(c->s, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0) {
-		client_drop(ep, c);
-		return;
-	}
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+	c->peer.sender.pid = 0;
+	/* even an empty message may carry descriptors: collect them first */
+	for (cm = n >= 0 ? CMSG_FIRSTHDR(&mh) : NULL; cm;
+	     cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(struct ucred)))
+			memcpy(&c->peer.sender, CMSG_DATA(cm),
+			       sizeof(struct ucred));
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		for (k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int) &&
@@ -407,6 +454,11 @@ static void client_readable(int ep, struct client *c)
 		     k++)
 			memcpy(&fds[nfds++], CMSG_DATA(cm) + k * sizeof(int),
 			       sizeof(int));
+	}
+	if (n <= 0) {
+		close_fds(fds, nfds);
+		client_drop(ep, c);
+		return;
 	}
 	memset(&rep, 0, sizeof(rep));
 	rep.seq = req.seq;
@@ -441,6 +493,8 @@ static void client_ready(int ep, struct client *c, unsigned int events)
 	/* room again after a full queue: tell what was lost */
 	if ((events & EPOLLOUT) && c->lost)
 		event_send(ep, c, NULL);
+	else if (events & EPOLLOUT)
+		client_watch(ep, c, false);
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && c->used)
 		client_readable(ep, c);
 }
@@ -574,10 +628,23 @@ static void events_readable(int ep)
 		} else if (n < 0 && errno == ENOBUFS) {
 			fprintf(stderr, "mpsockd: event queue overrun\n");
 			events_fan_out(ep, NULL);
+			pending_fail_all(ep);
 		} else {
 			break;
 		}
 	}
+}
+
+/* Their outcome may have been among the lost events: say so now. */
+static void pending_fail_all(int ep)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_PENDING && npending; i++)
+		if (pendings[i].used)
+			pending_finish(ep, &pendings[i], -EIO,
+				       "MPTCP events were lost: the subflow's "
+				       "state is unknown, list the subflows");
 }
 
 static void pending_expire(int ep)
@@ -633,9 +700,11 @@ static void accept_client(int ep, int ls)
 		close(s); /* full: the client sees a closed connection */
 		return;
 	}
+	memset(&clients[i], 0, sizeof(clients[i]));
 	clients[i].used = true;
 	clients[i].s = s;
-	clients[i].pending = 0;
+	/* the kernel then vouches for the sender of every request */
+	setsockopt(s, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int));
 	if (peer_identify(s, &clients[i].peer) < 0) {
 		close(s);
 		clients[i].used = false;
@@ -683,7 +752,7 @@ int broker_run(const struct broker_opts *o)
 		free(clients);
 		return ls;
 	}
-	ep = epoll_create1(EPOLL_CLOEXEC);
+	ep = broker_ep = epoll_create1(EPOLL_CLOEXEC);
 	ev.events = EPOLLIN;
 	ev.data.ptr = &tag_listen;
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
@@ -697,7 +766,15 @@ int broker_run(const struct broker_opts *o)
 			mps_genl_close(&events);
 			events_on = events_watched = false;
 		}
-		n = epoll_wait(ep, evs, 32, next_timeout());
+		if (listen_paused) {
+			struct epoll_event le = {.events = EPOLLIN,
+						 .data.ptr = &tag_listen};
+
+			if (epoll_ctl(ep, EPOLL_CTL_ADD, ls, &le) == 0)
+				listen_paused = false;
+		}
+		n = epoll_wait(ep, evs, 32,
+			       listen_paused ? 1000 : next_timeout());
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			break;

@@ -102,12 +102,18 @@ static int drop_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {{0}};
+	struct __user_cap_data_struct have[2] = {{0}}, data[2] = {{0}};
 
+	/* keep what we want of what we have: started with fewer, it still runs
+	 */
+	if (syscall(SYS_capget, &hdr, have) < 0)
+		return -errno;
 	data[0].effective = data[0].permitted =
-		(1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE);
+		((1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE)) &
+		have[0].permitted;
 	/* the BPF map of per-subflow options is updated with bpf() */
-	data[1].effective = data[1].permitted = 1u << (CAP_BPF - 32);
+	data[1].effective = data[1].permitted =
+		(1u << (CAP_BPF - 32)) & have[1].permitted;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	if (syscall(SYS_capset, &hdr, data) < 0)

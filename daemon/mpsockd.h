@@ -8,6 +8,8 @@
 
 struct peer {
 	struct ucred cred; /* at connect time */
+	struct ucred
+		sender; /* of the request being handled (SCM_CREDENTIALS) */
 	int pidfd; /* the connecting process, -1 if unknown */
 };
 

@@ -20,6 +20,9 @@
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
 #endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
 #endif
@@ -92,21 +95,50 @@ void peer_release(struct peer *p)
 	p->pidfd = -1;
 }
 
+/* Real and effective uid of @pid are both @uid (no set-user-ID exec). */
+static bool uids_are(pid_t pid, uid_t uid)
+{
+	char path[64], line[256];
+	unsigned int r, e;
+	bool ok = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u %u", &r, &e) == 2) {
+			ok = r == uid && e == uid;
+			break;
+		}
+	fclose(f);
+	return ok;
+}
+
+/*
+ * Judge the process that sent the request, as the kernel names it
+ * (SCM_CREDENTIALS), not the one that connected: a connection may be
+ * shared, and a process may exec since.  It must still run as the uid the
+ * kernel reported, its capabilities count only in our user namespace, and
+ * a pidfd taken first proves the pid was not reused while we read.
+ */
 bool peer_capable(const struct peer *p, int cap)
 {
+	const struct ucred *who = p->sender.pid ? &p->sender : &p->cred;
 	unsigned long long caps;
+	bool ok;
+	int pidfd;
 
-	if (!same_userns(p->cred.pid))
+	pidfd = syscall(SYS_pidfd_open, who->pid, 0);
+	if (pidfd < 0)
 		return false;
-	caps = read_cap_eff(p->cred.pid);
-	/*
-	 * The process we read must still be the one that connected.  Signal
-	 * 0 tests existence; EPERM (another uid, and we keep no CAP_KILL)
-	 * still means it exists.
-	 */
-	if (p->pidfd >= 0 &&
-	    syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) < 0 &&
+	ok = same_userns(who->pid) && uids_are(who->pid, who->uid);
+	caps = ok ? read_cap_eff(who->pid) : 0;
+	/* EPERM (another uid; we keep no CAP_KILL) still means alive */
+	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 &&
 	    errno == ESRCH)
-		return false;
+		caps = 0;
+	close(pidfd);
 	return caps & (1ULL << cap);
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include "broker_proto.h"
@@ -73,6 +74,10 @@ static int broker_connect(struct mps_reply *rep)
 			 strerror(err));
 		return -EPERM;
 	}
+	/* a stopped broker with a full queue must not block us forever */
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO,
+		   &(struct timeval){.tv_sec = BROKER_REPLY_MS / 1000},
+		   sizeof(struct timeval));
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 	    cred.uid != 0) {
 		close(s);
@@ -145,8 +150,10 @@ static int broker_get(struct broker_conn *c, struct mps_reply *rep, bool *fresh)
 	*fresh = false;
 	if (c->s && c->pid == getpid())
 		return c->s - 1;
-	if (c->s)
-		close(c->s - 1); /* the parent's, inherited: not ours to use */
+	/*
+	 * Inherited from the parent across fork(): not ours to use, and its
+	 * number may name another file of the child's by now: forget it.
+	 */
 	c->s = 0;
 	s = broker_connect(rep);
 	if (s < 0)

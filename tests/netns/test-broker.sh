@@ -52,6 +52,17 @@ rawreq badtype "reply err=EINVAL unknown request type"
 rawreq closedconn "reply err=E*"
 check "mpsockd survived every request" kill -0 "$D_PID"
 
+# empty messages carrying sockets: dropped clients, and no socket kept
+socks_before=$(find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l)
+for _ in $(seq 20); do
+	# shellcheck disable=SC2086
+	timeout 5 $RAW emptyfd "$S4" "$PORT" >/dev/null 2>&1
+done
+sleep 0.2
+socks_after=$(find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l)
+check "empty messages with sockets: mpsockd keeps none ($socks_before before, $socks_after after)" \
+	test "$socks_after" -le "$socks_before"
+
 # a client that never reads its replies
 # shellcheck disable=SC2086
 $RAW stall "$S4" "$PORT" >"$TESTNET_TMP/stall.out" 2>&1 &

@@ -10,6 +10,8 @@
  *   listenfd    a listening MPTCP socket
  *   twofds      two MPTCP sockets in one request
  *   garbage     37 bytes of garbage with an MPTCP socket
+ *   emptyfd     an empty message carrying an MPTCP socket (the broker
+ *               drops the client; it must close the socket too)
  *   badversion  a request of version 99
  *   badtype     a request of an unknown type
  *   closedconn  an MPTCP connection already shut down by both sides
@@ -175,6 +177,9 @@ int main(int argc, char **argv)
 			junk[r] = rand();
 		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
 		send_req(s, junk, sizeof(junk), fds, 1);
+	} else if (!strcmp(mode, "emptyfd")) {
+		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		send_req(s, &req, 0, fds, 1);
 	} else if (!strcmp(mode, "badversion") || !strcmp(mode, "badtype")) {
 		if (!strcmp(mode, "badversion"))
 			req.version = 99;
