@@ -68,69 +68,11 @@ if [[ -n $PIN ]]; then
 	PIN_CMD=(taskset -c "$PIN")
 fi
 
-if [[ $(id -u) != 0 ]]; then
-	echo "run-events: must run as root (builds network namespaces)" >&2
-	exit 1
-fi
-for bin in "$BENCH" "$MPSOCKD"; do
-	if [[ ! -x $bin ]]; then
-		echo "run-events: '$bin' not found: run 'ninja -C build' or set MPSOCK_BENCH_EVENTS / MPSOCKD" >&2
-		exit 1
-	fi
-done
-
-export TESTNET_CLIENT_PM=userspace
-# shellcheck source=tests/lib/testnet.sh
-. "$ROOT/tests/lib/testnet.sh"
-
-MPSOCKD_PID=
-
-# stop_pid PID: SIGTERM (SIGKILL after 5 s) one child of ours, and reap it.
-# shellcheck disable=SC2317 # reached from the EXIT trap
-stop_pid()
-{
-	local pid=$1 i
-	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-
-# shellcheck disable=SC2317 # the EXIT trap
-cleanup()
-{
-	stop_pid "$MPSOCKD_PID"
-	MPSOCKD_PID=
-	testnet_down
-}
-
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-testnet_up || exit $?
-
-LOG=$TESTNET_TMP/mpsockd.log
-# nsenter (and taskset) exec mpsockd: $! is its pid
-nsenter --net="/run/netns/$TESTNET_CLI_NS" -- "${PIN_CMD[@]}" "$MPSOCKD" </dev/null >"$LOG" 2>&1 &
-MPSOCKD_PID=$!
-for ((i = 0; i < 100; i++)); do
-	grep -q "serving" "$LOG" 2>/dev/null && break
-	if ! kill -0 "$MPSOCKD_PID" 2>/dev/null; then
-		wait "$MPSOCKD_PID"
-		echo "run-events: mpsockd exited (status $?): $(cat "$LOG")" >&2
-		MPSOCKD_PID=
-		exit 1
-	fi
-	sleep 0.05
-done
-if ((i >= 100)); then
-	echo "run-events: mpsockd did not start within 5 s: $(cat "$LOG")" >&2
-	exit 1
-fi
+NAME=run-events
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_prepare "$BENCH" "$MPSOCKD"
+bench_start_mpsockd
 
 echo "# bench-events: kernel $(uname -r), $(nproc) CPUs;" \
 	"client PM $(cli_exec sysctl -n net.mptcp.path_manager)," \
