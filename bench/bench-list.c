@@ -236,20 +236,6 @@ struct unrelated {
 	unsigned int n;
 };
 
-static void raise_nofile(rlim_t need)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("getrlimit");
-	if (rl.rlim_cur >= need)
-		return;
-	rl.rlim_cur = need;
-	if (rl.rlim_max < need)
-		rl.rlim_max = need; /* root only */
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("setrlimit(RLIMIT_NOFILE) (run as root)");
-}
 
 /* A listener on 127.0.0.1:0 and @n / 2 connected pairs through it. */
 static void unrelated_open(struct unrelated *u, unsigned int n)

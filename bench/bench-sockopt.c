@@ -676,20 +676,6 @@ static void key_of_id2(struct bench *b)
 
 /* ---- unrelated sockets ---- */
 
-static void raise_nofile(rlim_t need)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("getrlimit");
-	if (rl.rlim_cur >= need)
-		return;
-	rl.rlim_cur = need;
-	if (rl.rlim_max < need)
-		rl.rlim_max = need; /* root only */
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("setrlimit(RLIMIT_NOFILE) (run as root)");
-}
 
 /* A listener on 127.0.0.1:0, room for @max connected sockets. */
 static void unrelated_init(struct unrelated *u, unsigned int max)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "bench-util.h"
@@ -112,4 +113,20 @@ void echo_once(int fd)
 		}
 		got += r;
 	}
+}
+
+/* Allow @need descriptors (raising the hard limit needs root). */
+void raise_nofile(unsigned long need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("getrlimit");
+	if (rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = need;
+	if (rl.rlim_max < need)
+		rl.rlim_max = need; /* root only */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("setrlimit(RLIMIT_NOFILE) (run as root)");
 }

@@ -13,5 +13,6 @@ double pct_us(const uint64_t *sorted, unsigned int n, unsigned int pct);
 unsigned int parse_uint(const char *s, unsigned int max, void (*usage)(void));
 int connect_mptcp(const char *host, const char *port);
 void echo_once(int fd);
+void raise_nofile(unsigned long need);
 
 #endif
