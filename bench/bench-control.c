@@ -90,12 +90,10 @@
 #endif
 
 #define MAXSF 16
-#define WAIT_SECS 10 /* for the connection to become fully established */
 #define SETTLE_MS 2000 /* for each checked state change */
 #define CHECK_POLL_US 100 /* between two checks of a state change */
 #define HELPER_REPLY_MS 5000
 #define PART_BLOCK 200
-#define INFO_TOKEN_OFF 12 /* mptcpi_token in struct mptcp_info */
 
 enum mode { M_RAW, M_DIRECT, M_BROKER, M_HELPER, M_COUNT };
 
@@ -174,11 +172,6 @@ struct helper_rep {
 	char msg[sizeof(struct mps_reply) - 4];
 };
 
-struct stats {
-	double p50, p90, p99, max;
-	unsigned int n;
-};
-
 struct bench {
 	int fd;
 	__u32 token;
@@ -196,15 +189,6 @@ struct bench {
 	unsigned int nsamples[M_COUNT];
 	unsigned int lingered; /* closes still listed at the first check */
 };
-
-static void sleep_us(unsigned int us)
-{
-	struct timespec ts = {.tv_sec = us / 1000000,
-			      .tv_nsec = (long)(us % 1000000) * 1000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 /* A failed call in a cycle: say which, with every explanation we have. */
 static void fail_call(const struct bench *b, enum mode m, const char *op,
@@ -763,25 +747,6 @@ static uint64_t op_close(struct bench *b, enum mode m,
 	return t1 - t0;
 }
 
-/* A request mpsockd refuses after all its checks, before any kernel work. */
-static void broker_null(struct bench *b)
-{
-	struct mps_reply rep;
-	struct mps_req req;
-	int err;
-
-	memset(&req, 0, sizeof(req));
-	req.type = 0; /* no such request */
-	err = mps_broker_call(b->fd, &req, &rep, 0);
-	if (err != -EINVAL || strcmp(rep.msg, "unknown request type")) {
-		fprintf(stderr,
-			"bench-control: null request to mpsockd: %s (%s), "
-			"expected its EINVAL\n",
-			strerror(-err), rep.msg);
-		exit(2);
-	}
-}
-
 static void helper_null(struct bench *b)
 {
 	int err = helper_call(b, H_NULL, 0, false);
@@ -798,7 +763,7 @@ static uint64_t op_hop(struct bench *b, enum mode m)
 	sleep_us(CHECK_POLL_US);
 	t0 = now_ns();
 	if (m == M_BROKER)
-		broker_null(b);
+		broker_null(b->fd);
 	else
 		helper_null(b);
 	return now_ns() - t0;
@@ -834,48 +799,6 @@ static void cycle(struct bench *b, enum mode m, bool timed)
 /* ---- the connection ---- */
 
 /*
- * Data both ways until the kernel says the connection is fully
- * established (MPTCP_INFO flags): SUBFLOW_CREATE needs it (Q2).
- */
-static void wait_established(struct bench *b, uint64_t t0)
-{
-	unsigned char info[16];
-	socklen_t len;
-	struct mpsock_subflow sf[MAXSF];
-	int n;
-
-	for (;;) {
-		echo_once(b->fd);
-		len = sizeof(info);
-		if (getsockopt(b->fd, SOL_MPTCP, MPTCP_INFO, info, &len) < 0)
-			die("getsockopt(MPTCP_INFO)");
-		n = mpsock_subflow_list(b->fd, sf, MAXSF);
-		if (n < 0)
-			die("mpsock_subflow_list");
-		if (len >= 16 && n == 1 &&
-		    (sf[0].flags & MPSOCK_SUBFLOW_FULLY_ESTABLISHED))
-			break;
-		if (now_ns() - t0 > WAIT_SECS * 1000000000ull) {
-			fprintf(stderr,
-				"bench-control: connection not fully "
-				"established (%d subflows) after %d s\n",
-				n, WAIT_SECS);
-			exit(3);
-		}
-		usleep(10000);
-	}
-	memcpy(&b->token, info + INFO_TOKEN_OFF, 4);
-	if (!b->token) {
-		fprintf(stderr, "bench-control: MPTCP_INFO has no token (did "
-				"the connection fall back to TCP?)\n");
-		exit(2);
-	}
-	printf("# connection token 0x%08x, fully established %.1f ms after "
-	       "connect()\n",
-	       b->token, (now_ns() - t0) / 1e6);
-}
-
-/*
  * The address id libmpsock gives LOCAL:port when the connection's table
  * has no entry for it: the lowest free one (ctrl.c, local_id_for()).
  * Destroying a subflow deletes its entry (Q2), so it is the same in every
@@ -904,27 +827,6 @@ static void pick_local_id(struct bench *b)
 		exit(2);
 	}
 	b->local_id = i;
-}
-
-static void parse_addr(const char *s, unsigned int port,
-		       struct sockaddr_storage *ss, socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-	} else {
-		fprintf(stderr, "bench-control: '%s' is not an address\n", s);
-		exit(64);
-	}
 }
 
 /* ---- the parts of the overhead, back to back ---- */
@@ -973,7 +875,7 @@ static void part_call(struct parts *p, enum part k)
 		}
 		break;
 	case P_BROKER_NULL:
-		broker_null(p->b);
+		broker_null(p->b->fd);
 		break;
 	case P_HELPER_NULL:
 		helper_null(p->b);
@@ -1023,19 +925,6 @@ static void measure_parts(struct bench *b, unsigned int iters,
 }
 
 /* ---- statistics and report ---- */
-
-static struct stats stats_of(uint64_t *s, unsigned int n)
-{
-	struct stats st;
-
-	qsort(s, n, sizeof(*s), cmp_u64);
-	st.n = n;
-	st.p50 = pct_us(s, n, 50);
-	st.p90 = pct_us(s, n, 90);
-	st.p99 = pct_us(s, n, 99);
-	st.max = s[n - 1] / 1000.0;
-	return st;
-}
 
 static void run_cycles(struct bench *b, unsigned int iters, unsigned int warmup,
 		       unsigned int block)
@@ -1307,12 +1196,12 @@ int main(int argc, char **argv)
 
 	t0 = now_ns();
 	b->fd = connect_mptcp(argv[optind], argv[optind + 1]);
-	wait_established(b, t0);
+	b->token = wait_fully_established(b->fd, t0, NULL);
 	raw_open(&b->raw);
 	pick_local_id(b);
 	helper_start(b);
 	/* fail now, not in the middle, when no mpsockd serves us */
-	broker_null(b);
+	broker_null(b->fd);
 	printf("# subflows %s:%u.. -> %s:%u, address id %u, %u timed cycles "
 	       "per mode after %u warm-up, blocks of %u, %u us pause\n",
 	       argv[optind + 2], first_port, argv[optind + 3], port,

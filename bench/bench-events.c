@@ -113,7 +113,6 @@
 #include "event_wake.skel.h"
 
 #define MAXSF 16
-#define WAIT_SECS 10 /* for the connection to become fully established */
 #define OPEN_WAIT_MS 3000 /* for each subflow's handshake */
 #define EVENT_WAIT_MS 2000 /* for every reader to read an event */
 #define ECHO_EVERY 100 /* cycles between two checks of the connection */
@@ -232,15 +231,6 @@ struct bench {
 	unsigned int nearly[R_COUNT]; /* read before the call returned */
 	unsigned int opened;
 };
-
-static void sleep_us(unsigned int us)
-{
-	struct timespec ts = {.tv_sec = us / 1000000,
-			      .tv_nsec = (long)(us % 1000000) * 1000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 static unsigned int sa_port(const struct sockaddr_storage *ss)
 {
@@ -1096,62 +1086,7 @@ static void run_cycles(struct bench *b, unsigned int iters, unsigned int warmup)
 
 /* ---- the connection ---- */
 
-/* Data both ways until the connection is fully established (Q2). */
-static void wait_connected(struct bench *b, uint64_t t0)
-{
-	struct mpsock_subflow sf[MAXSF];
-	int n, err;
-
-	for (;;) {
-		echo_once(b->fd);
-		n = mpsock_subflow_list(b->fd, sf, MAXSF);
-		if (n < 0)
-			die("mpsock_subflow_list");
-		if (n == 1 && (sf[0].flags & MPSOCK_SUBFLOW_FULLY_ESTABLISHED))
-			break;
-		if (now_ns() - t0 > WAIT_SECS * 1000000000ull) {
-			fprintf(stderr,
-				"bench-events: connection not fully "
-				"established (%d subflows) after %d s\n",
-				n, WAIT_SECS);
-			exit(3);
-		}
-		usleep(10000);
-	}
-	err = mps_conn_token(b->fd, &b->token);
-	if (err)
-		die_neg("the connection's token (did it fall back to TCP?)",
-			err);
-	printf("# connection token 0x%08x, fully established %.1f ms after "
-	       "connect()\n",
-	       b->token, (now_ns() - t0) / 1e6);
-}
-
-static void parse_addr(const char *s, struct sockaddr_storage *ss,
-		       socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		*len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		*len = sizeof(*sin6);
-	} else {
-		fprintf(stderr, "bench-events: '%s' is not an address\n", s);
-		exit(64);
-	}
-}
-
 /* ---- statistics and report ---- */
-
-struct stats {
-	double p50, p90, p99, max;
-	unsigned int n;
-};
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -1456,8 +1391,8 @@ int main(int argc, char **argv)
 	set_use_broker(false);
 
 	port = parse_uint(argv[optind + 1], 65535, usage);
-	parse_addr(argv[optind + 2], &b->local, &b->addrlen);
-	parse_addr(argv[optind + 3], &b->remote, &b->addrlen);
+	parse_addr(argv[optind + 2], 0, &b->local, &b->addrlen);
+	parse_addr(argv[optind + 3], 0, &b->remote, &b->addrlen);
 	if (b->local.ss_family != b->remote.ss_family)
 		usage();
 	b->conn_port = htons(port);
@@ -1485,7 +1420,7 @@ int main(int argc, char **argv)
 
 	t0 = now_ns();
 	b->fd = connect_mptcp(argv[optind], argv[optind + 1]);
-	wait_connected(b, t0);
+	b->token = wait_fully_established(b->fd, t0, NULL);
 	readers_open(b);
 	readers_start(b);
 	wake_open(b);

@@ -236,7 +236,6 @@ struct unrelated {
 	unsigned int n;
 };
 
-
 /* A listener on 127.0.0.1:0 and @n / 2 connected pairs through it. */
 static void unrelated_open(struct unrelated *u, unsigned int n)
 {

@@ -156,11 +156,6 @@ static const char *const part_name[P_COUNT] = {
 	[P_MAP_OPS] = "map_ops", /* bpf map update + lookup + delete */
 };
 
-struct stats {
-	double p50, p90, p99, max;
-	unsigned int n;
-};
-
 struct unrelated {
 	int *fds;
 	unsigned int n, cap; /* fds[0] is the listener */
@@ -296,25 +291,6 @@ static void verify(struct bench *b, enum mode m)
 
 /* ---- one timed call ---- */
 
-/* A request mpsockd refuses after all its checks, before any kernel work. */
-static void broker_null(const struct bench *b)
-{
-	struct mps_reply rep;
-	struct mps_req req;
-	int err;
-
-	memset(&req, 0, sizeof(req));
-	req.type = 0; /* no such request */
-	err = mps_broker_call(b->fd, &req, &rep, 0);
-	if (err != -EINVAL || strcmp(rep.msg, "unknown request type")) {
-		fprintf(stderr,
-			"bench-sockopt: null request to mpsockd: %s (%s), "
-			"expected its EINVAL\n",
-			strerror(-err), rep.msg);
-		exit(2);
-	}
-}
-
 /* The CPU @pid last ran on (field 39 of /proc/PID/stat), or -1. */
 static int task_cpu(pid_t pid)
 {
@@ -393,7 +369,7 @@ static uint64_t call_once(struct bench *b, enum mode m)
 		break;
 	case M_NULL_HOP:
 		t0 = now_ns();
-		broker_null(b);
+		broker_null(b->fd);
 		t1 = now_ns();
 		break;
 	case M_SET_FLAGS:
@@ -676,7 +652,6 @@ static void key_of_id2(struct bench *b)
 
 /* ---- unrelated sockets ---- */
 
-
 /* A listener on 127.0.0.1:0, room for @max connected sockets. */
 static void unrelated_init(struct unrelated *u, unsigned int max)
 {
@@ -755,55 +730,6 @@ static long tcp_inuse(void)
 
 /* ---- the connection ---- */
 
-/* Data both ways until the kernel says the connection is fully established. */
-static void wait_established(struct bench *b, uint64_t t0)
-{
-	struct mpsock_subflow sf[MAXSF];
-	int n;
-
-	for (;;) {
-		echo_once(b->fd);
-		n = mpsock_subflow_list(b->fd, sf, MAXSF);
-		if (n < 0)
-			die("mpsock_subflow_list");
-		if (n == 1 && (sf[0].flags & MPSOCK_SUBFLOW_FULLY_ESTABLISHED))
-			break;
-		if (now_ns() - t0 > WAIT_SECS * 1000000000ull) {
-			fprintf(stderr,
-				"bench-sockopt: connection not fully "
-				"established (%d subflows) after %d s\n",
-				n, WAIT_SECS);
-			exit(3);
-		}
-		usleep(10000);
-	}
-	b->id1 = sf[0].id;
-	if (mps_conn_token(b->fd, &b->token))
-		die("mps_conn_token");
-	printf("# connection token 0x%08x, fully established %.1f ms after "
-	       "connect()\n",
-	       b->token, (now_ns() - t0) / 1e6);
-}
-
-static void parse_addr(const char *s, struct sockaddr_storage *ss,
-		       socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		*len = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		*len = sizeof(*sin6);
-	} else {
-		fprintf(stderr, "bench-sockopt: '%s' is not an address\n", s);
-		exit(64);
-	}
-}
-
 /* The second subflow, LOCAL:0 -> REMOTE:0, fully established. */
 static void open_second(struct bench *b, const char *local, const char *remote)
 {
@@ -816,8 +742,8 @@ static void open_second(struct bench *b, const char *local, const char *remote)
 	unsigned int i;
 	int err;
 
-	parse_addr(local, &l, &len);
-	parse_addr(remote, &r, &len2);
+	parse_addr(local, 0, &l, &len);
+	parse_addr(remote, 0, &r, &len2);
 	if (l.ss_family != r.ss_family) {
 		fprintf(stderr, "bench-sockopt: LOCAL and REMOTE of two "
 				"families\n");
@@ -900,19 +826,6 @@ static void first_calls(struct bench *b)
 }
 
 /* ---- statistics and report ---- */
-
-static struct stats stats_of(uint64_t *s, unsigned int n)
-{
-	struct stats st;
-
-	qsort(s, n, sizeof(*s), cmp_u64);
-	st.n = n;
-	st.p50 = pct_us(s, n, 50);
-	st.p90 = pct_us(s, n, 90);
-	st.p99 = pct_us(s, n, 99);
-	st.max = s[n - 1] / 1000.0;
-	return st;
-}
 
 static double ratio(double a, double b)
 {
@@ -1268,7 +1181,7 @@ int main(int argc, char **argv)
 
 	t0 = now_ns();
 	b->fd = connect_mptcp(argv[optind], argv[optind + 1]);
-	wait_established(b, t0);
+	b->token = wait_fully_established(b->fd, t0, &b->id1);
 	open_second(b, argv[optind + 2], argv[optind + 3]);
 	first_calls(b);
 	skel_open(b);
