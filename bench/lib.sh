@@ -87,3 +87,26 @@ bench_start_mpsockd()
 	echo "$NAME: mpsockd did not start within 5 s: $(cat "$LOG")" >&2
 	exit 1
 }
+
+# bench_finish RC: what mpsockd said (its log, less "serving" and the
+# benchmark's expected null requests), whether it survived, and the exit
+# status: 0 when the run completed, whether or not targets were met.
+bench_finish()
+{
+	local rc=$1 other
+
+	if ! kill -0 "$MPSOCKD_PID" 2>/dev/null; then
+		echo "$NAME: mpsockd died during the run: $(cat "$LOG")" >&2
+		rc=1
+	fi
+	other=$(grep -v -e "serving" -e "unknown request type" "$LOG")
+	if [[ -n $other ]]; then
+		echo "$NAME: mpsockd reported:" >&2
+		echo "$other" | head -20 >&2
+	fi
+	if ((rc != 0)); then
+		echo "$NAME: the benchmark failed (status $rc)" >&2
+		exit 1
+	fi
+	exit 0
+}

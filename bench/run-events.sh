@@ -88,19 +88,4 @@ rc=$?
 echo "# server MPTcpExtMPJoinRejected: $(srv_exec cat /proc/net/netstat | awk '
 	$1 == "MPTcpExt:" && !names { for (i = 2; i <= NF; i++) n[i] = $i; names = 1; next }
 	$1 == "MPTcpExt:" { for (i = 2; i <= NF; i++) if (n[i] == "MPJoinRejected") print $i }')"
-if ! kill -0 "$MPSOCKD_PID" 2>/dev/null; then
-	echo "run-events: mpsockd died during the run: $(cat "$LOG")" >&2
-	rc=1
-fi
-# mpsockd logs refused requests and overruns: none is expected here.
-other=$(grep -v -e "serving" "$LOG")
-if [[ -n $other ]]; then
-	echo "run-events: mpsockd reported:" >&2
-	echo "$other" | head -20 >&2
-fi
-
-if ((rc != 0)); then
-	echo "run-events: bench-events failed (status $rc)" >&2
-	exit 1
-fi
-exit 0
+bench_finish "$rc"

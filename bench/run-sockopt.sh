@@ -82,20 +82,4 @@ cli_exec "${PIN_CMD[@]}" "$BENCH" "${ARGS[@]}" -D "$MPSOCKD_PID" "$TESTNET_SRV_W
 	"$TESTNET_CLI_CELL4" "$TESTNET_SRV_CELL4"
 rc=$?
 
-if ! kill -0 "$MPSOCKD_PID" 2>/dev/null; then
-	echo "run-sockopt: mpsockd died during the run: $(cat "$LOG")" >&2
-	rc=1
-fi
-# mpsockd logs every refused request: bench-sockopt's null requests are
-# expected, anything else is worth a look.
-other=$(grep -v -e "serving" -e "unknown request type" "$LOG")
-if [[ -n $other ]]; then
-	echo "run-sockopt: mpsockd reported:" >&2
-	echo "$other" | head -20 >&2
-fi
-
-if ((rc != 0)); then
-	echo "run-sockopt: bench-sockopt failed (status $rc)" >&2
-	exit 1
-fi
-exit 0
+bench_finish "$rc"
