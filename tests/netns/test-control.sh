@@ -272,9 +272,7 @@ v6_and_mapped()
 MPSOCK_CTL_BIN=$MPSOCK_CTL
 v6_and_mapped || not_ok "v6 and v4-mapped clients connected"
 
-nsenter --net="$CLI_NS" "$MPSOCKD" 2>"$TESTNET_TMP/mpsockd.log" &
-D_PID=$!
-sleep 0.3
+start_mpsockd
 MPSOCK_CTL_BIN=$(probe_for_anyone)
 cp "$MPSOCK_CTL" "$(dirname "$MPSOCK_CTL_BIN")/mpsock-ctl"
 MPSOCK_CTL_BIN=$(dirname "$MPSOCK_CTL_BIN")/mpsock-ctl
@@ -312,9 +310,9 @@ cap_port_and_restart()
 	r2=$REPLY_LINE
 	check "mpsockd stopped: the call fails with EPERM ($r2)" \
 		eval "[[ '$r2' == 'err EPERM'* ]]"
-	nsenter --net="$CLI_NS" "$MPSOCKD" 2>>"$TESTNET_TMP/mpsockd.log" &
-	D_PID=$!
-	sleep 0.3
+	# the old one's "serving" is in the log: wait for a second one
+	: >"$TESTNET_TMP/mpsockd.log"
+	start_mpsockd
 	ctl "open $C_CELL:0 $S4:0 wait 3000"
 	r3=$REPLY_LINE
 	check "mpsockd restarted: the same client is served again ($r3)" \
