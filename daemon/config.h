@@ -3,18 +3,6 @@
 #ifndef MPSOCKD_CONFIG_H
 #define MPSOCKD_CONFIG_H
 
-/*
- * The daemon's sources include "config.h" for meson's generated
- * MPSOCK_VERSION, and this header, being next to them, shadows it: pull the
- * generated one in (it is one level above each target's -I build dir) until
- * the generated header gets a name of its own.
- */
-#if !defined(MPSOCK_VERSION) && defined(__has_include)
-#if __has_include("../config.h")
-#include "../config.h"
-#endif
-#endif
-
 #include <stdio.h>
 #include <sys/socket.h>
 #include <linux/types.h>

@@ -15,7 +15,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "config.h"
+#include "mpsock-build.h"
 #include "internal.h"
 #include "mpsockd.h"
 

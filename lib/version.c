@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* The library's version, for run-time checks by applications. */
 #include "internal.h"
-#include "config.h"
+#include "mpsock-build.h"
 
 const char *mpsock_version(void)
 {

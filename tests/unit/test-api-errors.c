@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "mpsock.h"
-#include "config.h"
+#include "mpsock-build.h"
 #include "test.h"
 
 static int ids_errno(int fd)
