@@ -90,6 +90,10 @@ static int ev_attr_cb(const struct nlattr *attr, void *data)
 			ev->has_error = true;
 		}
 		break;
+	case MPTCP_ATTR_SERVER_SIDE:
+		if (len >= 1)
+			ev->server_side = mnl_attr_get_u8(attr);
+		break;
 	case MPTCP_ATTR_LOC_ID:
 		if (len >= 1)
 			ev->loc_id = mnl_attr_get_u8(attr);

@@ -65,6 +65,38 @@ int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
 int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 		     __u32 ifindex);
 
+/* conn_diag.c: whole-namespace sock_diag views (tools, mpsockd) */
+struct mps_diag_sock {
+	struct sockaddr_storage local, remote; /* v4-mapped shown as v4 */
+	__u64 cookie;
+	__u32 uid, inode; /* a subflow reports its MPTCP socket's */
+	__u32 ifindex;
+	__u8 state;
+};
+
+struct mps_msk {
+	struct mps_diag_sock sock;
+	__u32 token;
+	struct mptcp_info info; /* zero-filled where the kernel's is shorter */
+	bool has_info;
+};
+
+struct mps_diag_subflow {
+	struct mps_diag_sock sock;
+	__u32 token, token_remote; /* token: the connection's (local) one */
+	__u32 flags; /* MPTCP_SUBFLOW_FLAG_* */
+	__u8 local_addr_id, remote_addr_id;
+	bool is_mptcp;
+	__u8 tcpi[256]; /* the kernel's tcp_info, see tcp_stats.h */
+	__u32 tcpi_len;
+};
+
+typedef int (*mps_msk_cb)(const struct mps_msk *m, void *data);
+typedef int (*mps_subflow_cb)(const struct mps_diag_subflow *sf, void *data);
+int mps_diag_msk_dump(mps_msk_cb cb, void *data);
+int mps_diag_msk_get(__u32 token, struct mps_msk *out);
+int mps_diag_subflow_dump(mps_subflow_cb cb, void *data);
+
 /* genl.c: the "mptcp_pm" generic netlink family */
 struct mps_genl {
 	struct mnl_socket *nl;
@@ -161,6 +193,7 @@ struct mps_event {
 	struct sockaddr_storage local, remote; /* ports included */
 	__be16 sport, dport;
 	__u8 backup, loc_id, rem_id, error;
+	__u8 server_side; /* CREATED, ESTABLISHED: we accepted it */
 	bool has_error;
 };
 
