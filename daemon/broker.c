@@ -44,7 +44,9 @@ struct client {
 	unsigned int pending;
 	bool used;
 	bool subscribed; /* an event stream of connection token */
+	bool by_owner; /* ... or of every connection of uid owner */
 	__u32 token;
+	uid_t owner;
 	__u32 lost; /* events dropped since the client last kept up */
 };
 
@@ -93,6 +95,7 @@ static const char *req_name(unsigned int type)
 		[MPS_REQ_BACKUP] = "backup",
 		[MPS_REQ_SOCKOPT] = "sockopt",
 		[MPS_REQ_SUBSCRIBE] = "subscribe",
+		[MPS_REQ_SUBSCRIBE_OWNER] = "subscribe-owner",
 	};
 
 	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
@@ -124,6 +127,7 @@ static void client_drop(int ep, struct client *c)
 	if (c->subscribed)
 		nsubscribed--;
 	c->subscribed = false;
+	c->by_owner = false;
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->s, NULL);
 	close(c->s);
 	peer_release(&c->peer);
@@ -387,11 +391,39 @@ static void handle_subscribe(struct client *c, int fd, struct mps_reply *rep)
 	rep->err = err;
 }
 
+/*
+ * The events of every connection whose MPTCP socket belongs to the
+ * caller's uid (as sock_diag reports it: the uid that created the socket),
+ * for monitoring tools: nothing is shown that the caller could not see by
+ * holding those sockets itself.
+ */
+static void handle_subscribe_owner(struct client *c, struct mps_reply *rep)
+{
+	int err;
+
+	err = c->subscribed ? -EALREADY : 0;
+	if (!err)
+		err = events_enable(rep->msg, sizeof(rep->msg));
+	if (!err) {
+		c->subscribed = true;
+		c->by_owner = true;
+		c->owner = c->peer.cred.uid;
+		c->token = 0;
+		c->lost = 0;
+		nsubscribed++;
+	}
+	rep->err = err;
+}
+
 static int handle_request(struct client *c, int fd, const struct mps_req *req,
 			  struct mps_reply *rep)
 {
 	struct mps_ctrl_result res;
 
+	if (req->type == MPS_REQ_SUBSCRIBE_OWNER) {
+		handle_subscribe_owner(c, rep);
+		return 0;
+	}
 	if (req->type == MPS_REQ_SUBSCRIBE) {
 		handle_subscribe(c, fd, rep);
 		return 0;
@@ -411,6 +443,11 @@ static void close_fds(int *fds, unsigned int n)
 {
 	while (n--)
 		close(fds[n]);
+}
+
+static unsigned int fds_wanted(unsigned int type)
+{
+	return type == MPS_REQ_SUBSCRIBE_OWNER ? 0 : 1;
 }
 
 /* One datagram: one request.  Everything is checked before acting. */
@@ -471,14 +508,16 @@ static void client_readable(int ep, struct client *c)
 		snprintf(rep.msg, sizeof(rep.msg),
 			 "request version %u, this mpsockd speaks %u",
 			 req.version, MPS_PROTO_VERSION);
-	} else if (nfds != 1 || (mh.msg_flags & MSG_CTRUNC)) {
+	} else if (nfds != fds_wanted(req.type) ||
+		   (mh.msg_flags & MSG_CTRUNC)) {
 		rep.err = -EBADF;
 		snprintf(rep.msg, sizeof(rep.msg),
-			 "a request carries exactly one socket (got %u)", nfds);
-	} else {
+			 "a %s request carries %u sockets (got %u)",
+			 req_name(req.type), fds_wanted(req.type), nfds);
+	} else if (nfds) {
 		rep.err = check_app_socket(fds[0], rep.msg, sizeof(rep.msg));
 	}
-	if (!rep.err && handle_request(c, fds[0], &req, &rep)) {
+	if (!rep.err && handle_request(c, nfds ? fds[0] : -1, &req, &rep)) {
 		close_fds(fds, nfds); /* parked: the reply comes later */
 		return;
 	}
@@ -538,6 +577,7 @@ static void event_send(int ep, struct client *c, const struct mps_event *ev)
 		m.backup = ev->backup;
 		m.loc_id = ev->loc_id;
 		m.rem_id = ev->rem_id;
+		m.server_side = ev->server_side;
 		m.local = ev->local;
 		m.remote = ev->remote;
 	}
@@ -558,15 +598,69 @@ static void event_send(int ep, struct client *c, const struct mps_event *ev)
 		c->lost++;
 }
 
+/*
+ * Whose connection a token is: looked up once with sock_diag and
+ * remembered until the connection closes, since its socket is gone by the
+ * time CLOSED is read.  Only done while an owner subscription exists.
+ */
+#define OWNER_CACHE 1024
+
+static struct {
+	__u32 token;
+	uid_t uid;
+} owner_cache[OWNER_CACHE];
+
+static bool token_owner(__u32 token, uid_t *uid)
+{
+	unsigned int slot = (token * 2654435761u) % OWNER_CACHE;
+	struct mps_msk m;
+
+	if (owner_cache[slot].token == token && token) {
+		*uid = owner_cache[slot].uid;
+		return true;
+	}
+	if (mps_diag_msk_get(token, &m))
+		return false;
+	owner_cache[slot].token = token;
+	owner_cache[slot].uid = m.sock.uid;
+	*uid = m.sock.uid;
+	return true;
+}
+
+static void token_forget(__u32 token)
+{
+	unsigned int slot = (token * 2654435761u) % OWNER_CACHE;
+
+	if (owner_cache[slot].token == token)
+		owner_cache[slot].token = 0;
+}
+
+static bool client_wants(struct client *c, const struct mps_event *ev,
+			 bool *looked_up, bool *known, uid_t *uid)
+{
+	if (!c->used || !c->subscribed)
+		return false;
+	if (!ev)
+		return true;
+	if (!c->by_owner)
+		return c->token && c->token == ev->token;
+	if (!*looked_up) {
+		*known = token_owner(ev->token, uid);
+		*looked_up = true;
+	}
+	return *known && *uid == c->owner;
+}
+
 static void events_fan_out(int ep, const struct mps_event *ev)
 {
+	bool looked_up = false, known = false;
 	unsigned int i;
+	uid_t uid = 0;
 
 	for (i = 0; i < opts->max_clients && nsubscribed; i++) {
 		struct client *c = &clients[i];
 
-		if (!c->used || !c->subscribed || !c->token ||
-		    (ev && c->token != ev->token))
+		if (!client_wants(c, ev, &looked_up, &known, &uid))
 			continue;
 		if (ev) {
 			event_send(ep, c, ev);
@@ -580,7 +674,8 @@ static void events_fan_out(int ep, const struct mps_event *ev)
 		 * A token may come back for another connection later: the
 		 * stream ends here (the client still reads what was sent).
 		 */
-		if (ev && ev->type == MPTCP_EVENT_CLOSED && c->used) {
+		if (ev && ev->type == MPTCP_EVENT_CLOSED && c->used &&
+		    !c->by_owner) {
 			c->token = 0;
 			c->subscribed = false;
 			nsubscribed--;
@@ -598,6 +693,8 @@ static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
 	if (mps_event_parse(nlh, &ev))
 		return MNL_CB_OK;
 	events_fan_out(ep, &ev);
+	if (ev.type == MPTCP_EVENT_CLOSED)
+		token_forget(ev.token);
 	for (i = 0; i < MAX_PENDING && npending; i++) {
 		if (!pendings[i].used)
 			continue;

@@ -103,6 +103,13 @@ static int broker_send(int s, int fd, const struct mps_req *req)
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
+	if (fd < 0) { /* a request about the caller, not about a socket */
+		mh.msg_control = NULL;
+		mh.msg_controllen = 0;
+		if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+			return -errno;
+		return 0;
+	}
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));

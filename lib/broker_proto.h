@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The wire format between libmpsock and mpsockd, defined once.  One request
- * per SOCK_SEQPACKET datagram, always with exactly one file descriptor (the
- * application's MPTCP socket) in SCM_RIGHTS; one reply per request.  Both
+ * per SOCK_SEQPACKET datagram, with exactly one file descriptor (the
+ * application's MPTCP socket) in SCM_RIGHTS, except MPS_REQ_SUBSCRIBE_OWNER
+ * which carries none; one reply per request.  Both
  * are fixed-size and versioned: the broker refuses any other size or
  * version with an error reply.
  */
@@ -26,6 +27,11 @@ enum mps_req_type {
 	MPS_REQ_BACKUP = 3,
 	MPS_REQ_SOCKOPT = 4,
 	MPS_REQ_SUBSCRIBE = 5, /* the connection then carries events */
+	/*
+	 * The events of every connection whose MPTCP socket belongs to the
+	 * caller's uid; the one request that carries no descriptor.
+	 */
+	MPS_REQ_SUBSCRIBE_OWNER = 6,
 	__MPS_REQ_MAX
 };
 
@@ -89,6 +95,8 @@ struct mps_event_msg {
 	__u8 backup;
 	__u8 loc_id;
 	__u8 rem_id;
+	__u8 server_side;
+	__u8 pad[3];
 	struct sockaddr_storage local;
 	struct sockaddr_storage remote;
 };
