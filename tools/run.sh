@@ -53,7 +53,7 @@ run_suites()
 
 	log=$(mktemp)
 	meson test -C "$dir" --print-errorlogs --num-processes 2 \
-		--suite unit --suite abi --suite cxx --suite man --suite netns \
+		--suite unit --suite abi --suite cxx --suite man --suite netns --suite cli \
 		2>&1 | tee "$log" || rc=$?
 	passed=$((passed + $(awk '/^Ok:/ { print $2 }' "$log")))
 	failed=$((failed + $(awk '/^(Fail|Timeout|Unexpected Pass):/ { s += $NF } END { print s + 0 }' "$log")))

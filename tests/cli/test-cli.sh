@@ -338,7 +338,7 @@ USAGE='Usage: mpsock [ OPTIONS ] COMMAND [ ARGS ]
        mpsock [ OPTIONS ] show [ token TOKEN ]
        mpsock [ OPTIONS ] monitor [ token TOKEN ]
        mpsock [ OPTIONS ] open token TOKEN local ADDR [ lport PORT ]
-                               remote ADDR [ rport PORT ] [ backup ]
+                               remote ADDR [ rport PORT ] [ backup ] [ wait ]
        mpsock [ OPTIONS ] close token TOKEN SUBFLOW [ reset ]
        mpsock [ OPTIONS ] backup token TOKEN SUBFLOW { on | off }
        mpsock help
@@ -895,14 +895,24 @@ if ! grep -q serving "$T/mpsockd.log"; then
 	echo "# mpsockd did not start:"
 	sed 's/^/# /' "$T/mpsockd.log"
 fi
-# open/close/backup need CAP_NET_ADMIN even where mpsockd serves
+# With mpsockd, a user acts on the connections of its own processes as
+# those processes could (through mpsockd); never on anybody else's.
+eperm "uid 65534, mpsockd running: open on root's connection" open \
+	token "$t1" local "$C_CELL" remote "$S4"
 nsf=$(ss_sf "${TOK[c3]}" . "$S4:$PORT" | wc -l)
-eperm "uid 65534, mpsockd running: open on its own connection" open \
-	token "$t3" local "$C_CELL" remote "$S4"
-eperm "uid 65534, mpsockd running: backup" backup token "$t3" id 1 on
-check "uid 65534, mpsockd running: ss -tiM shows c3's subflows unchanged" \
-	eval '[ "$(ss_sf "${TOK[c3]}" . "$S4:$PORT" | wc -l)" = "$nsf" ] &&
-		[ "$(ss_sf "${TOK[c3]}" . "$S4:$PORT" | grep -c " b=1 ")" = 0 ]'
+run ucli open token "$t3" local "$C_CELL" lport 45999 remote "$S4"
+check_run "uid 65534, mpsockd running: open on its own connection: exit 0, 'id N'" \
+	eval '[ "$RC" = 0 ] && [[ $OUT =~ ^id\ [0-9]+$ ]] && [ -z "$ERR" ]'
+UID3=${OUT#id }
+check "uid 65534, mpsockd running: ss -tiM shows the new subflow from $C_CELL:45999" \
+	wait_for nonempty "ss_sf ${TOK[c3]} '^$C_CELL:45999\$' $S4:$PORT"
+run ucli backup token "$t3" id "$UID3" on
+check "uid 65534, mpsockd running: backup on its own subflow: ss -tiM shows b" \
+	wait_for nonempty "ss_sf ${TOK[c3]} '^$C_CELL:45999\$' $S4:$PORT | grep ' b=1 '"
+run ucli close token "$t3" id "$UID3" reset
+check_run "uid 65534, mpsockd running: close reset: exit 0" eval '[ "$RC" = 0 ]'
+check "uid 65534, mpsockd running: c3 is back to its $nsf subflows" \
+	wait_for eval '[ "$(ss_sf "${TOK[c3]}" . "$S4:$PORT" | wc -l)" = "$nsf" ]'
 
 # shellcheck disable=SC2046
 $(unpriv_prefix) env LD_LIBRARY_PATH="$PUB" "$PUB/mpsock" -j monitor \

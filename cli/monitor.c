@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * mpsock monitor: the kernel's MPTCP events, one per line, flushed at once
+ * so that a pipe reader sees each as it happens.  With CAP_NET_ADMIN the
+ * namespace's whole event group is read directly; without it, mpsockd
+ * forwards the events of the caller's own connections.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+
+#include "broker_proto.h"
+#include "cli.h"
+#include "internal.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Newer than the 6.1 uapi headers of Debian 12; numbers are stable ABI. */
+#define EVENT_LISTENER_CREATED 15
+#define EVENT_LISTENER_CLOSED 16
+
+static const char *event_name(unsigned int type)
+{
+	static const char *const names[] = {
+		[MPTCP_EVENT_CREATED] = "CREATED",
+		[MPTCP_EVENT_ESTABLISHED] = "ESTABLISHED",
+		[MPTCP_EVENT_CLOSED] = "CLOSED",
+		[MPTCP_EVENT_ANNOUNCED] = "ANNOUNCED",
+		[MPTCP_EVENT_REMOVED] = "REMOVED",
+		[MPTCP_EVENT_SUB_ESTABLISHED] = "SF_ESTABLISHED",
+		[MPTCP_EVENT_SUB_CLOSED] = "SF_CLOSED",
+		[MPTCP_EVENT_SUB_PRIORITY] = "SF_PRIORITY",
+		[EVENT_LISTENER_CREATED] = "LISTENER_CREATED",
+		[EVENT_LISTENER_CLOSED] = "LISTENER_CLOSED",
+	};
+
+	if (type < sizeof(names) / sizeof(names[0]) && names[type])
+		return names[type];
+	return "UNKNOWN";
+}
+
+static bool is_subflow_event(unsigned int type)
+{
+	return type == MPTCP_EVENT_SUB_ESTABLISHED ||
+	       type == MPTCP_EVENT_SUB_CLOSED ||
+	       type == MPTCP_EVENT_SUB_PRIORITY;
+}
+
+/* Events that describe a subflow: its addresses and address ids. */
+static bool carries_subflow(unsigned int type)
+{
+	return is_subflow_event(type) || type == MPTCP_EVENT_CREATED ||
+	       type == MPTCP_EVENT_ESTABLISHED;
+}
+
+static void print_port(const char *key, const struct sockaddr_storage *ss)
+{
+	__be16 port = mps_addr_port(ss);
+
+	if (port)
+		out_uint(key, key[0] == 's' ? " sport=%llu" : " dport=%llu",
+			 ntohs(port));
+}
+
+static void print_addr(const char *k4, const char *k6,
+		       const struct sockaddr_storage *ss)
+{
+	struct sockaddr_storage a = *ss;
+	char buf[INET6_ADDRSTRLEN], fmt[16];
+	const char *key;
+
+	mps_addr_unmap(&a);
+	if (a.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&a)->sin_addr, buf,
+			  sizeof(buf));
+		key = k4;
+	} else if (a.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a)->sin6_addr,
+			  buf, sizeof(buf));
+		key = k6;
+	} else {
+		return;
+	}
+	snprintf(fmt, sizeof(fmt), " %s=%%s", key);
+	out_str(key, fmt, buf);
+}
+
+static void print_event(const struct mps_event *ev, __u32 lost)
+{
+	struct timespec ts;
+	char token[16];
+
+	out_begin_object(NULL);
+	if (cli.timestamp) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		out_text("[%lld.%06ld] ", (long long)ts.tv_sec,
+			 ts.tv_nsec / 1000);
+		out_double("timestamp", NULL, ts.tv_sec + ts.tv_nsec / 1e9);
+	}
+	if (!ev) {
+		out_str("type", "%s", "LOST");
+		out_uint("lost", " lost=%llu", lost);
+		goto done;
+	}
+	out_str("type", "%s", event_name(ev->type));
+	snprintf(token, sizeof(token), "%08x", ev->token);
+	out_str("token", " token=%s", token);
+	print_addr("saddr4", "saddr6", &ev->local);
+	print_addr("daddr4", "daddr6", &ev->remote);
+	print_port("sport", &ev->local);
+	print_port("dport", &ev->remote);
+	/* which attributes each event carries: the kernel's pm_netlink.c */
+	if (carries_subflow(ev->type))
+		out_uint("locid", " locid=%llu", ev->loc_id);
+	if (carries_subflow(ev->type) || ev->type == MPTCP_EVENT_ANNOUNCED ||
+	    ev->type == MPTCP_EVENT_REMOVED)
+		out_uint("remid", " remid=%llu", ev->rem_id);
+	if (ev->type == MPTCP_EVENT_CREATED ||
+	    ev->type == MPTCP_EVENT_ESTABLISHED)
+		out_uint("server_side", " server_side=%llu", ev->server_side);
+	if (is_subflow_event(ev->type))
+		out_uint("backup", " backup=%llu", ev->backup);
+	if (ev->has_error)
+		out_uint("error", " error=%llu", ev->error);
+	if (lost)
+		out_uint("lost", " lost=%llu", lost);
+done:
+	out_end_object();
+	out_newline();
+	out_flush();
+}
+
+struct direct {
+	bool filter;
+	__u32 token;
+};
+
+static int direct_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct direct *d = data;
+	struct mps_event ev;
+
+	if (mps_event_parse(nlh, &ev) == 0 &&
+	    (!d->filter || ev.token == d->token))
+		print_event(&ev, 0);
+	return MNL_CB_OK;
+}
+
+static int wait_readable(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int r;
+
+	while (!stop) {
+		r = poll(&pfd, 1, -1);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+	return -EINTR;
+}
+
+static int monitor_direct(struct mps_genl *g, struct direct *d)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	int fd = mnl_socket_get_fd(g->nl);
+	ssize_t n;
+
+	while (!stop && wait_readable(fd) == 0) {
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && errno == ENOBUFS) {
+			print_event(NULL, 1); /* the kernel dropped events */
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0)
+			return fail("monitor", -errno, "reading events failed");
+		mnl_cb_run(buf, n, 0, 0, direct_cb, d);
+	}
+	return 0;
+}
+
+static int monitor_broker(struct direct *d)
+{
+	struct mps_req req = {.type = MPS_REQ_SUBSCRIBE_OWNER};
+	struct mps_reply rep;
+	struct mps_event_msg m;
+	struct mps_event ev;
+	int s, err;
+	ssize_t n;
+
+	err = mps_broker_subscribe(-1, &req, &rep, &s);
+	if (err)
+		return fail("monitor", err,
+			    rep.msg[0]
+				    ? rep.msg
+				    : "without CAP_NET_ADMIN, events come "
+				      "through mpsockd, which is not running");
+	while (!stop && wait_readable(s) == 0) {
+		n = recv(s, &m, sizeof(m), MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			close(s);
+			return fail("monitor", -ECONNRESET,
+				    "mpsockd closed the event stream");
+		}
+		if (n != (ssize_t)sizeof(m) || m.version != MPS_PROTO_VERSION)
+			continue;
+		if (!m.type) {
+			print_event(NULL, m.lost);
+			continue;
+		}
+		memset(&ev, 0, sizeof(ev));
+		ev.type = m.type;
+		ev.token = m.token;
+		ev.error = m.error;
+		ev.has_error = m.has_error;
+		ev.backup = m.backup;
+		ev.loc_id = m.loc_id;
+		ev.rem_id = m.rem_id;
+		ev.server_side = m.server_side;
+		ev.local = m.local;
+		ev.remote = m.remote;
+		if (!d->filter || ev.token == d->token)
+			print_event(&ev, m.lost);
+	}
+	close(s);
+	return 0;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct direct d = {.filter = false};
+	struct mps_genl g;
+	int err, status;
+
+	memset(&g, 0, sizeof(g));
+	while (argc > 0) {
+		if (matches(*argv, "token") && argc > 1 &&
+		    !parse_token(argv[1], &d.token)) {
+			d.filter = true;
+			argc -= 2;
+			argv += 2;
+		} else if (matches(*argv, "token")) {
+			return usage_error("monitor: token needs a "
+					   "hexadecimal TOKEN (got \"%s\")",
+					   argc > 1 ? argv[1] : "");
+		} else {
+			return usage_error("monitor: unknown argument \"%s\"",
+					   *argv);
+		}
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (!mps_have_net_admin())
+		return monitor_broker(&d);
+	err = mps_genl_open(&g);
+	if (!err)
+		err = mps_events_subscribe(&g);
+	if (err) {
+		if (g.nl)
+			mps_genl_close(&g);
+		return fail("monitor", err,
+			    "subscribing to the kernel's MPTCP events failed");
+	}
+	status = monitor_direct(&g, &d);
+	mps_genl_close(&g);
+	return status;
+}
