@@ -107,13 +107,12 @@ static int route_source(const struct sockaddr_storage *remote,
  * id, give the initial subflow's address its id 0, and otherwise take the
  * lowest free id.
  */
-static int local_id_for(struct mps_genl *g, int fd, __u32 token,
-			const struct sockaddr_storage *local, char *msg,
-			size_t msglen)
+int mps_local_id_for(struct mps_genl *g, __u32 token,
+		     const struct sockaddr_storage *initial,
+		     const struct sockaddr_storage *local, char *msg,
+		     size_t msglen)
 {
 	struct mps_local_id tab[64];
-	struct sockaddr_storage initial;
-	socklen_t len = sizeof(initial);
 	bool used[256] = {false}, zero_free = true;
 	int n, i;
 
@@ -127,17 +126,26 @@ static int local_id_for(struct mps_genl *g, int fd, __u32 token,
 		if (!tab[i].id)
 			zero_free = false;
 	}
-	memset(&initial, 0, sizeof(initial));
-	if (zero_free && !mps_addr_port(local) &&
-	    getsockname(fd, (struct sockaddr *)&initial, &len) == 0) {
-		mps_addr_unmap(&initial);
-		if (mps_addr_equal(&initial, local, false))
-			return 0;
-	}
+	if (zero_free && !mps_addr_port(local) && initial &&
+	    mps_addr_equal(initial, local, false))
+		return 0;
 	for (i = 1; i < 256; i++)
 		if (!used[i])
 			return i;
 	return -ENOSPC;
+}
+
+static int local_id_for(struct mps_genl *g, int fd, __u32 token,
+			const struct sockaddr_storage *local, char *msg,
+			size_t msglen)
+{
+	struct sockaddr_storage initial;
+	socklen_t len = sizeof(initial);
+
+	memset(&initial, 0, sizeof(initial));
+	if (getsockname(fd, (struct sockaddr *)&initial, &len) == 0)
+		mps_addr_unmap(&initial);
+	return mps_local_id_for(g, token, &initial, local, msg, msglen);
 }
 
 /*

@@ -378,3 +378,37 @@ int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 		return -errno;
 	return p.err;
 }
+
+/*
+ * RST one subflow known only by its tuple (mpsockd's view, from events).
+ * A v6 connection's initial subflow to an IPv4 peer is a v4-mapped IPv6
+ * socket while its joins are IPv4 ones: try the plain family first.
+ */
+int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, __u32 ifindex)
+{
+	struct mps_snapshot snap = {.count = 1};
+	struct mptcp_subflow_addrs *a = &snap.inline_info[0].addrs;
+	struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)&a->ss_local;
+	struct sockaddr_in6 *r6 = (struct sockaddr_in6 *)&a->ss_remote;
+	const struct sockaddr_in *l4 = (const struct sockaddr_in *)local;
+	const struct sockaddr_in *r4 = (const struct sockaddr_in *)remote;
+	int err;
+
+	snap.info = snap.inline_info;
+	snap.state = snap.inline_state;
+	memcpy(&a->ss_local, local, mps_sockaddr_len(local->ss_family));
+	memcpy(&a->ss_remote, remote, mps_sockaddr_len(remote->ss_family));
+	err = mps_diag_destroy(&snap, 0, ifindex);
+	if (err != -ENOENT || local->ss_family != AF_INET)
+		return err;
+	memset(a, 0, sizeof(*a));
+	l6->sin6_family = r6->sin6_family = AF_INET6;
+	l6->sin6_port = l4->sin_port;
+	r6->sin6_port = r4->sin_port;
+	l6->sin6_addr.s6_addr[10] = l6->sin6_addr.s6_addr[11] = 0xff;
+	r6->sin6_addr.s6_addr[10] = r6->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&l6->sin6_addr.s6_addr[12], &l4->sin_addr, 4);
+	memcpy(&r6->sin6_addr.s6_addr[12], &r4->sin_addr, 4);
+	return mps_diag_destroy(&snap, 0, ifindex);
+}

@@ -213,3 +213,38 @@ int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
 	err = mps_genl_talk(g, nlh, pm_table_cb, &p, msg, msglen);
 	return err ? err : (int)p.n;
 }
+
+/*
+ * Server side: tell the peer about one more address (ADD_ADDR).  The
+ * kernel wants a non-zero id and the signal flag.
+ */
+int mps_pm_announce(struct mps_genl *g, __u32 token,
+		    const struct sockaddr_storage *addr, __u8 id, char *msg,
+		    size_t msglen)
+{
+	char buf[PM_BUF];
+	__u32 flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
+	struct nlmsghdr *nlh;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_ANNOUNCE, 0);
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, addr, id, &flags);
+	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+/*
+ * Withdraw local address @id from the connection: the kernel sends
+ * RM_ADDR, and the peer closes its subflows to that address at once
+ * instead of waiting for their retransmission timeouts.
+ */
+int mps_pm_remove(struct mps_genl *g, __u32 token, __u8 id, char *msg,
+		  size_t msglen)
+{
+	char buf[PM_BUF];
+	struct nlmsghdr *nlh;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_REMOVE, 0);
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	mnl_attr_put_u8(nlh, MPTCP_PM_ATTR_LOC_ID, id);
+	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
