@@ -326,6 +326,31 @@ MPSOCK_API int mpsock_events_read(struct mpsock_events *ev,
 /** mpsock_events_close() - end the stream and free it. */
 MPSOCK_API void mpsock_events_close(struct mpsock_events *ev);
 
+/*
+ * Service modes: how mpsockd, the namespace's path manager, treats one
+ * connection (see mpsock_set_mode(3) and mpsockd.conf(5)).
+ */
+enum mpsock_mode {
+	MPSOCK_MODE_DEFAULT = 0, /* the namespace's policy and mode */
+	MPSOCK_MODE_MANUAL = 1, /* claimed: the policy leaves it alone */
+	MPSOCK_MODE_AGGREGATE = 2, /* every path carries data */
+	MPSOCK_MODE_HANDOVER = 3, /* one path; the others kept as backups */
+	MPSOCK_MODE_INTERACTIVE = 4, /* the lowest-latency path; backups */
+};
+
+/**
+ * mpsock_set_mode() - choose how mpsockd's path manager treats @fd.
+ * @mode: an enum mpsock_mode value
+ *
+ * Works before connect() (the socket is recognised by its cookie when it
+ * connects) and after.  MPSOCK_MODE_MANUAL claims the connection: the
+ * policy opens, closes and reprioritises none of its subflows; any
+ * subflow control call claims it too.  MPSOCK_MODE_DEFAULT hands it back.
+ * Returns 0, or -1 with errno set (EOPNOTSUPP: no mpsockd serves this
+ * network namespace).
+ */
+MPSOCK_API int mpsock_set_mode(int fd, int mode);
+
 /**
  * mpsock_errmsg() - why the calling thread's last control call failed.
  *

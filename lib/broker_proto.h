@@ -32,6 +32,7 @@ enum mps_req_type {
 	 * caller's uid; the one request that carries no descriptor.
 	 */
 	MPS_REQ_SUBSCRIBE_OWNER = 6,
+	MPS_REQ_MODE = 7, /* the connection's service mode, or a claim */
 	__MPS_REQ_MAX
 };
 
@@ -58,6 +59,9 @@ struct mps_req {
 			__u32 id;
 			__u32 backup;
 		} backup;
+		struct {
+			__u32 mode; /* enum mpsock_mode */
+		} mode;
 		struct {
 			__u32 id;
 			__u32 set; /* 1 setsockopt, 0 getsockopt */

@@ -223,6 +223,7 @@ static int control_open(int fd, const struct sockaddr *local,
 			return control_result(-EACCES, "open",
 					      "a privileged local port needs "
 					      "CAP_NET_BIND_SERVICE");
+		mps_mode_claim(fd);
 		err = direct_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
 				  timeout_ms, &res);
 	} else {
@@ -262,11 +263,20 @@ static int control_request(int fd, struct mps_req *req, const char *what)
 	int err;
 
 	if (mps_have_net_admin()) {
+		mps_mode_claim(fd);
 		err = mps_ctrl_execute(fd, req, &res);
 		return control_result(err, what, res.msg);
 	}
 	err = mps_broker_call(fd, req, &rep, 0);
 	return control_result(err, what, rep.msg);
+}
+
+int mpsock_set_mode(int fd, int mode)
+{
+	char msg[MPS_MSG_LEN] = "";
+
+	return control_result(mps_mode_set(fd, mode, msg, sizeof(msg)), "mode",
+			      msg);
 }
 
 int mpsock_subflow_close(int fd, __u32 id, int how)
@@ -347,6 +357,8 @@ static int subflow_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		memcpy(val, &r32, sizeof(r32));
 	}
 	if (mps_have_net_admin() && mps_sockopt_prepare() == 0) {
+		if (set)
+			mps_mode_claim(fd);
 		memset(&res, 0, sizeof(res));
 		if (set)
 			err = mps_subopt_allowed(level, optname, val, klen,

@@ -64,6 +64,9 @@ int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
 		    unsigned int n, struct mps_sf_diag *out);
 int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 		     __u32 ifindex);
+int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote,
+			   __u32 ifindex);
 
 /* conn_diag.c: whole-namespace sock_diag views (tools, mpsockd) */
 struct mps_diag_sock {
@@ -143,6 +146,16 @@ int mps_pm_set_backup(struct mps_genl *g, __u32 token,
 		      char *msg, size_t msglen);
 int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
 		     unsigned int max, char *msg, size_t msglen);
+int mps_pm_announce(struct mps_genl *g, __u32 token,
+		    const struct sockaddr_storage *addr, __u8 id, char *msg,
+		    size_t msglen);
+int mps_pm_remove(struct mps_genl *g, __u32 token, __u8 id, char *msg,
+		  size_t msglen);
+/* The address id a subflow from @local gets (@initial: the first one's). */
+int mps_local_id_for(struct mps_genl *g, __u32 token,
+		     const struct sockaddr_storage *initial,
+		     const struct sockaddr_storage *local, char *msg,
+		     size_t msglen);
 
 /* ctrl.c: subflow control, run by a privileged caller or by mpsockd */
 #define MPS_MSG_LEN 128
@@ -203,6 +216,10 @@ const char *mps_event_error_msg(int err);
 int mps_event_open_outcome(const struct mps_event *ev, __u32 token,
 			   const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote);
+
+/* mode.c: service modes and claims, told to mpsockd */
+int mps_mode_set(int fd, int mode, char *msg, size_t len);
+void mps_mode_claim(int fd);
 
 /* control.c */
 int mps_port_privileged(__be16 port);
