@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The namespace's interfaces and addresses, kept current from rtnetlink. */
+#ifndef MPSOCKD_NETWATCH_H
+#define MPSOCKD_NETWATCH_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+
+struct nw_link {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	bool up; /* administratively up, with carrier */
+};
+
+struct nw_addr {
+	int ifindex;
+	struct sockaddr_storage addr; /* port 0 */
+};
+
+/* What changed, for the path manager. */
+struct nw_ops {
+	void (*addr_added)(const struct nw_addr *a);
+	void (*addr_removed)(const struct nw_addr *a);
+	void (*link_changed)(const struct nw_link *l);
+};
+
+/* Opens the socket and reads the current state: the socket to poll. */
+int netwatch_open(const struct nw_ops *ops);
+/* Reads what is queued; on an overrun, reads everything again. */
+void netwatch_readable(void);
+void netwatch_close(void);
+
+const struct nw_link *netwatch_link(int ifindex);
+/* The addresses a subflow may start from (up links, usable addresses). */
+unsigned int netwatch_addrs(const struct nw_addr **out);
+/* The interface an address belongs to, 0 if none. */
+int netwatch_addr_ifindex(const struct sockaddr_storage *addr);
+
+#endif
