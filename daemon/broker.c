@@ -32,6 +32,7 @@
 #include "broker_proto.h"
 #include "internal.h"
 #include "mpsockd.h"
+#include "policy.h"
 
 #define MAX_PENDING_PER_CLIENT 8
 #define OPEN_WAIT_MAX_MS 120000
@@ -59,14 +60,14 @@ struct pending {
 	bool used;
 };
 
-static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t stopping, reloading;
 static int broker_ep;
 static void client_watch(int ep, struct client *c, bool out);
 static void pending_fail_all(int ep);
 static bool listen_paused;
 static int listen_fd;
 /* Marks the listening socket and the events socket in epoll data. */
-static char tag_listen, tag_events;
+static char tag_listen, tag_events, tag_netwatch;
 static struct client *clients;
 static struct pending pendings[MAX_PENDING];
 static unsigned int npending, nsubscribed;
@@ -77,6 +78,24 @@ static const struct broker_opts *opts;
 void broker_stop(void)
 {
 	stopping = 1;
+}
+
+void broker_reload(void)
+{
+	reloading = 1;
+}
+
+/* SIGHUP: a file that does not validate leaves everything as it was. */
+static void reload_config(void)
+{
+	struct mpsd_config cfg;
+
+	reloading = 0;
+	if (!opts->load_config || opts->load_config(&cfg))
+		return;
+	policy_reload(&cfg);
+	fprintf(stderr, "mpsockd: configuration reloaded: policy %s, mode %s\n",
+		mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode));
 }
 
 static long now_ms(void)
@@ -96,6 +115,7 @@ static const char *req_name(unsigned int type)
 		[MPS_REQ_SOCKOPT] = "sockopt",
 		[MPS_REQ_SUBSCRIBE] = "subscribe",
 		[MPS_REQ_SUBSCRIBE_OWNER] = "subscribe-owner",
+		[MPS_REQ_MODE] = "mode",
 	};
 
 	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
@@ -415,11 +435,55 @@ static void handle_subscribe_owner(struct client *c, struct mps_reply *rep)
 	rep->err = err;
 }
 
+/*
+ * A mode for the connection, or for the socket before it connects: an
+ * unconnected socket has no token yet, so it is known by its cookie,
+ * which sock_diag reports for it once it is a connection.
+ */
+static void handle_mode(int fd, const struct mps_req *req,
+			struct mps_reply *rep)
+{
+	socklen_t len = sizeof(__u64);
+	__u64 cookie = 0;
+	__u32 token;
+	int err;
+
+	err = mps_conn_token(fd, &token);
+	if (err == -ENOTCONN) {
+		token = 0;
+		err = getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) < 0
+			      ? -errno
+			      : 0;
+	}
+	if (!err)
+		err = policy_set_mode(token, cookie, req->mode.mode, rep->msg,
+				      sizeof(rep->msg));
+	rep->err = err;
+}
+
+/* Steering a connection's subflows claims it from the policy. */
+static void claim(int fd, const struct mps_req *req)
+{
+	__u32 token;
+
+	if (req->type == MPS_REQ_SOCKOPT && !req->sockopt.set)
+		return;
+	if (mps_conn_token(fd, &token) == 0)
+		policy_claim(token);
+}
+
 static int handle_request(struct client *c, int fd, const struct mps_req *req,
 			  struct mps_reply *rep)
 {
 	struct mps_ctrl_result res;
 
+	if (req->type == MPS_REQ_MODE) {
+		handle_mode(fd, req, rep);
+		return 0;
+	}
+	if (req->type != MPS_REQ_SUBSCRIBE &&
+	    req->type != MPS_REQ_SUBSCRIBE_OWNER)
+		claim(fd, req);
 	if (req->type == MPS_REQ_SUBSCRIBE_OWNER) {
 		handle_subscribe_owner(c, rep);
 		return 0;
@@ -511,9 +575,15 @@ static void client_readable(int ep, struct client *c)
 	} else if (nfds != fds_wanted(req.type) ||
 		   (mh.msg_flags & MSG_CTRUNC)) {
 		rep.err = -EBADF;
-		snprintf(rep.msg, sizeof(rep.msg),
-			 "a %s request carries %u sockets (got %u)",
-			 req_name(req.type), fds_wanted(req.type), nfds);
+		if (fds_wanted(req.type))
+			snprintf(rep.msg, sizeof(rep.msg),
+				 "a request carries exactly one socket "
+				 "(got %u)",
+				 nfds);
+		else
+			snprintf(rep.msg, sizeof(rep.msg),
+				 "a %s request carries no socket (got %u)",
+				 req_name(req.type), nfds);
 	} else if (nfds) {
 		rep.err = check_app_socket(fds[0], rep.msg, sizeof(rep.msg));
 	}
@@ -693,6 +763,7 @@ static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
 	if (mps_event_parse(nlh, &ev))
 		return MNL_CB_OK;
 	events_fan_out(ep, &ev);
+	policy_event(&ev);
 	if (ev.type == MPTCP_EVENT_CLOSED)
 		token_forget(ev.token);
 	for (i = 0; i < MAX_PENDING && npending; i++) {
@@ -726,6 +797,7 @@ static void events_readable(int ep)
 			fprintf(stderr, "mpsockd: event queue overrun\n");
 			events_fan_out(ep, NULL);
 			pending_fail_all(ep);
+			policy_resync();
 		} else {
 			break;
 		}
@@ -766,13 +838,16 @@ static int next_timeout(void)
 	long soonest = -1, now = now_ms();
 	unsigned int i;
 
+	int policy_ms = policy_next_timeout_ms(), ms;
+
 	for (i = 0; i < MAX_PENDING && npending; i++)
 		if (pendings[i].used &&
 		    (soonest < 0 || pendings[i].deadline_ms < soonest))
 			soonest = pendings[i].deadline_ms;
 	if (soonest < 0)
-		return -1;
-	return soonest > now ? (int)(soonest - now) : 0;
+		return policy_ms;
+	ms = soonest > now ? (int)(soonest - now) : 0;
+	return policy_ms >= 0 && policy_ms < ms ? policy_ms : ms;
 }
 
 static void accept_client(int ep, int ls)
@@ -838,7 +913,8 @@ static int listen_abstract(void)
 int broker_run(const struct broker_opts *o)
 {
 	struct epoll_event ev, evs[32];
-	int ep, ls, n, i, err = 0;
+	char msg[MPS_MSG_LEN] = "";
+	int ep, ls, n, i, nw = -1, err = 0;
 
 	opts = o;
 	clients = calloc(o->max_clients, sizeof(*clients));
@@ -853,16 +929,23 @@ int broker_run(const struct broker_opts *o)
 	ev.events = EPOLLIN;
 	ev.data.ptr = &tag_listen;
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+	/* the path manager hears every event, from before it looks */
+	err = events_enable(msg, sizeof(msg));
+	if (!err)
+		nw = policy_start(o->cfg, o->state_path);
+	if (err || nw < 0) {
+		fprintf(stderr, "mpsockd: cannot act as the path manager: %s\n",
+			strerror(err ? -err : -nw));
+		err = err ? err : nw;
+		goto out;
+	}
+	ev.data.ptr = &tag_netwatch;
+	epoll_ctl(ep, EPOLL_CTL_ADD, nw, &ev);
 	fprintf(stderr, "mpsockd: serving @%s\n", MPS_BROKER_NAME);
 
 	while (!stopping) {
-		if (events_on && !npending && !nsubscribed) {
-			/* nobody waits: stop reading every event */
-			epoll_ctl(ep, EPOLL_CTL_DEL,
-				  mnl_socket_get_fd(events.nl), NULL);
-			mps_genl_close(&events);
-			events_on = events_watched = false;
-		}
+		if (reloading)
+			reload_config();
 		if (listen_paused) {
 			struct epoll_event le = {.events = EPOLLIN,
 						 .data.ptr = &tag_listen};
@@ -881,6 +964,8 @@ int broker_run(const struct broker_opts *o)
 				accept_client(ep, ls);
 			else if (evs[i].data.ptr == &tag_events)
 				events_readable(ep);
+			else if (evs[i].data.ptr == &tag_netwatch)
+				policy_netwatch_readable();
 			else if (((struct client *)evs[i].data.ptr)->used)
 				client_ready(ep, evs[i].data.ptr,
 					     evs[i].events);
@@ -894,10 +979,13 @@ int broker_run(const struct broker_opts *o)
 			events_watched = true;
 		}
 		pending_expire(ep);
+		policy_tick();
 	}
+out:
 	for (i = 0; i < (int)o->max_clients; i++)
 		if (clients[i].used)
 			client_drop(ep, &clients[i]);
+	policy_stop();
 	if (events_on)
 		mps_genl_close(&events);
 	close(ep);

@@ -13,10 +13,12 @@
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "mpsock-build.h"
 #include "internal.h"
+#include "config.h"
 #include "mpsockd.h"
 
 #define EX_USAGE 64
@@ -33,6 +35,11 @@ static void usage(FILE *f)
 		"  -s, --set-path-manager  switch the namespace to the userspace path\n"
 		"                          manager first (needed for subflow control)\n"
 		"  -c, --max-clients N     concurrent application threads (default 1024)\n"
+		"  -f, --config FILE       path manager configuration (default\n"
+		"                          " MPSD_CONFIG_PATH
+		", if it exists)\n"
+		"      --state FILE        claims and modes kept across restarts\n"
+		"                          (default /run/mpsock/mpsockd-NETNS.state)\n"
 		"  -v, --verbose           log every request, not only failures\n"
 		"  -h, --help              this help\n"
 		"  -V, --version           print the version\n");
@@ -50,8 +57,50 @@ static void raise_fd_limit(void)
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	broker_stop();
+	if (sig == SIGHUP)
+		broker_reload();
+	else
+		broker_stop();
+}
+
+static const char *config_path = MPSD_CONFIG_PATH;
+static bool config_given;
+
+static void config_report(void *ctx, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "mpsockd: %s\n", msg);
+}
+
+/* The file if there is one; the built-in defaults if the default is absent. */
+static int load_config(struct mpsd_config *out)
+{
+	int err;
+
+	mpsd_config_defaults(out);
+	err = mpsd_config_load(config_path, out, config_report, NULL);
+	if (err == -ENOENT && !config_given)
+		return 0;
+	if (err == -EINVAL)
+		fprintf(stderr, "mpsockd: %s: not valid, not used\n",
+			config_path);
+	else if (err)
+		fprintf(stderr, "mpsockd: %s: %s\n", config_path,
+			strerror(-err));
+	return err;
+}
+
+/* One file per network namespace: several mpsockd share /run. */
+static void default_state_path(char *buf, size_t len)
+{
+	struct stat st;
+
+	mkdir("/run/mpsock", 0755);
+	if (stat("/proc/self/ns/net", &st) == 0)
+		snprintf(buf, len, "/run/mpsock/mpsockd-%lu.state",
+			 (unsigned long)st.st_ino);
+	else
+		snprintf(buf, len, "/run/mpsock/mpsockd.state");
 }
 
 /* Is the namespace's path manager "userspace"?  1 yes, 0 no, -errno. */
@@ -127,16 +176,28 @@ int main(int argc, char **argv)
 		{"set-path-manager", no_argument, NULL, 's'},
 		{"max-clients", required_argument, NULL, 'c'},
 		{"verbose", no_argument, NULL, 'v'},
+		{"config", required_argument, NULL, 'f'},
+		{"state", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{0}};
 	struct broker_opts o = {.max_clients = 1024};
+	struct mpsd_config cfg;
+	char state[256] = "";
 	bool set_pm = false;
 	char pm[32];
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "sc:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "sc:vhVf:", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
+		case 'f':
+			config_path = optarg;
+			config_given = true;
+			break;
+		case 'S':
+			snprintf(state, sizeof(state), "%s", optarg);
+			break;
 		case 's':
 			set_pm = true;
 			break;
@@ -168,6 +229,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
+
+	if (load_config(&cfg))
+		return EX_CONFIG;
+	if (!state[0])
+		default_state_path(state, sizeof(state));
+	o.cfg = &cfg;
+	o.state_path = state;
+	o.load_config = load_config;
 
 	err = pm_is_userspace(pm, sizeof(pm));
 	if (err < 0) {
@@ -211,6 +280,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	/* loading needs CAP_PERFMON and CAP_SYS_ADMIN-era rights: do it first
 	 */

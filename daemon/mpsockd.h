@@ -17,12 +17,19 @@ int peer_identify(int s, struct peer *p);
 void peer_release(struct peer *p);
 bool peer_capable(const struct peer *p, int cap);
 
+struct mpsd_config;
+
 struct broker_opts {
 	bool verbose;
 	unsigned int max_clients;
+	const struct mpsd_config *cfg; /* the path manager's, at start */
+	const char *state_path; /* claims and modes kept across restarts */
+	/* SIGHUP: 0 and a new configuration, or -errno (already reported) */
+	int (*load_config)(struct mpsd_config *out);
 };
 
 int broker_run(const struct broker_opts *o);
 void broker_stop(void);
+void broker_reload(void);
 
 #endif

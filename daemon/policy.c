@@ -1,0 +1,1061 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The path manager's decisions.  Under the userspace path manager the
+ * kernel opens no subflow by itself, so mpsockd does it for every
+ * connection no application steers: which subflows (the policy: single,
+ * fullmesh, ndiffports, per-interface rules), which of them carry data
+ * (the service mode: aggregate, handover, interactive), what happens when
+ * an address or a link goes away (its subflows are reset at once and the
+ * peer told with RM_ADDR), and how failed attempts back off.
+ *
+ * Everything it knows comes from the kernel's events, rtnetlink and, at
+ * start and after lost events, sock_diag; nothing is assumed to have
+ * worked until an event says so.  State per connection is a fixed-size
+ * record, freed when the connection closes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "internal.h"
+#include "netwatch.h"
+#include "policy.h"
+#include "policy_state.h"
+#include "tcp_stats.h"
+
+#define PM_MAX_SF 9 /* the initial subflow and 8 more, the kernel's limit */
+#define PM_MAX_REM 4
+#define PM_MAX_TRY 8
+#define PM_BUCKETS 4096
+/* a new best path must be this much faster to take over (interactive) */
+#define RANK_HYSTERESIS 0.8
+/* a subflow that lived this long was not a failed attempt */
+#define SF_HEALTHY_MS 10000
+
+/* An address and port, compactly: 10,000 connections hold many. */
+struct paddr {
+	__u8 family;
+	__be16 port;
+	__u8 a[16];
+};
+
+struct pm_sf {
+	struct paddr local, remote;
+	long since_ms;
+	__u32 rtt_us; /* interactive mode: from the last ranking */
+	__u8 loc_id;
+	bool up; /* established; else an attempt of ours */
+	bool backup;
+};
+
+struct pm_try {
+	struct paddr local, remote;
+	__u8 fails;
+	long next_ms;
+};
+
+struct pm_conn {
+	struct pm_conn *next;
+	__u32 token;
+	__u8 mode; /* MPSOCK_MODE_* */
+	bool server_side, established, announced;
+	__u8 nsf, nrem, ntry;
+	struct paddr init_local, init_remote;
+	struct pm_sf sf[PM_MAX_SF];
+	struct paddr rem[PM_MAX_REM];
+	__u8 rem_id[PM_MAX_REM];
+	struct pm_try tries[PM_MAX_TRY];
+	long retry_at; /* the soonest retry, 0 if none */
+};
+
+static struct pm_conn *buckets[PM_BUCKETS];
+static unsigned int nconns;
+static struct mpsd_config cfg;
+static long next_rank_ms;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ addresses */
+
+static void paddr_from(struct paddr *p, const struct sockaddr_storage *in)
+{
+	struct sockaddr_storage ss = *in;
+
+	mps_addr_unmap(&ss);
+	memset(p, 0, sizeof(*p));
+	p->family = ss.ss_family;
+	p->port = mps_addr_port(&ss);
+	if (ss.ss_family == AF_INET)
+		memcpy(p->a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	else if (ss.ss_family == AF_INET6)
+		memcpy(p->a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+}
+
+static void paddr_to(const struct paddr *p, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = p->family;
+	if (p->family == AF_INET)
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, p->a, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, p->a, 16);
+	mps_addr_set_port(ss, p->port);
+}
+
+static bool paddr_eq(const struct paddr *x, const struct paddr *y, bool ports)
+{
+	return x->family == y->family && !memcmp(x->a, y->a, 16) &&
+	       (!ports || x->port == y->port);
+}
+
+static const char *paddr_str(const struct paddr *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(p->family, p->a, a, sizeof(a));
+	snprintf(buf, len, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
+		 ntohs(p->port));
+	return buf;
+}
+
+/* The rule of the interface an address is on. */
+static enum mpsd_if_use addr_use(const struct paddr *p)
+{
+	struct sockaddr_storage ss;
+	const struct nw_link *l;
+
+	paddr_to(p, &ss);
+	l = netwatch_link(netwatch_addr_ifindex(&ss));
+	return l ? mpsd_config_if_use(&cfg, l->name) : MPSD_IF_USE;
+}
+
+/* ---------------------------------------------------------- connections */
+
+static unsigned int bucket_of(__u32 token)
+{
+	return (token * 2654435761u) >> 20 & (PM_BUCKETS - 1);
+}
+
+static struct pm_conn *conn_find(__u32 token)
+{
+	struct pm_conn *c;
+
+	for (c = buckets[bucket_of(token)]; c; c = c->next)
+		if (c->token == token)
+			return c;
+	return NULL;
+}
+
+static struct pm_conn *conn_get(__u32 token)
+{
+	struct pm_conn *c = conn_find(token);
+	unsigned int b = bucket_of(token);
+
+	if (c || !token)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->token = token;
+	c->mode = policy_state_mode(token);
+	c->next = buckets[b];
+	buckets[b] = c;
+	nconns++;
+	return c;
+}
+
+static void conn_free(__u32 token)
+{
+	struct pm_conn **pp = &buckets[bucket_of(token)], *c;
+
+	for (; (c = *pp); pp = &c->next) {
+		if (c->token == token) {
+			*pp = c->next;
+			free(c);
+			nconns--;
+			return;
+		}
+	}
+}
+
+static enum mpsd_mode conn_mode(const struct pm_conn *c)
+{
+	switch (c->mode) {
+	case MPSOCK_MODE_AGGREGATE:
+		return MPSD_MODE_AGGREGATE;
+	case MPSOCK_MODE_HANDOVER:
+		return MPSD_MODE_HANDOVER;
+	case MPSOCK_MODE_INTERACTIVE:
+		return MPSD_MODE_INTERACTIVE;
+	default:
+		return cfg.mode;
+	}
+}
+
+static bool conn_managed(const struct pm_conn *c)
+{
+	return c->established && c->mode != MPSOCK_MODE_MANUAL;
+}
+
+static struct pm_sf *sf_find(struct pm_conn *c, const struct paddr *l,
+			     const struct paddr *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nsf; i++)
+		if (paddr_eq(&c->sf[i].local, l, true) &&
+		    paddr_eq(&c->sf[i].remote, r, true))
+			return &c->sf[i];
+	/* an attempt of ours, whose source port the kernel chose */
+	for (i = 0; i < c->nsf; i++)
+		if (!c->sf[i].up && !c->sf[i].local.port &&
+		    paddr_eq(&c->sf[i].local, l, false) &&
+		    paddr_eq(&c->sf[i].remote, r, true))
+			return &c->sf[i];
+	return NULL;
+}
+
+static struct pm_sf *sf_add(struct pm_conn *c, const struct paddr *l,
+			    const struct paddr *r)
+{
+	struct pm_sf *sf;
+
+	if (c->nsf == PM_MAX_SF)
+		return NULL;
+	sf = &c->sf[c->nsf++];
+	memset(sf, 0, sizeof(*sf));
+	sf->local = *l;
+	sf->remote = *r;
+	sf->since_ms = now_ms();
+	return sf;
+}
+
+static void sf_remove(struct pm_conn *c, struct pm_sf *sf)
+{
+	*sf = c->sf[--c->nsf];
+}
+
+static struct pm_try *try_find(struct pm_conn *c, const struct paddr *l,
+			       const struct paddr *r, bool create)
+{
+	unsigned int i, oldest = 0;
+
+	for (i = 0; i < c->ntry; i++)
+		if (paddr_eq(&c->tries[i].local, l, false) &&
+		    paddr_eq(&c->tries[i].remote, r, true))
+			return &c->tries[i];
+	if (!create)
+		return NULL;
+	if (c->ntry < PM_MAX_TRY) {
+		i = c->ntry++;
+	} else {
+		for (i = 1; i < PM_MAX_TRY; i++)
+			if (c->tries[i].next_ms < c->tries[oldest].next_ms)
+				oldest = i;
+		i = oldest;
+	}
+	memset(&c->tries[i], 0, sizeof(c->tries[i]));
+	c->tries[i].local = *l;
+	c->tries[i].local.port = 0;
+	c->tries[i].remote = *r;
+	return &c->tries[i];
+}
+
+/* A failed attempt: the next one waits, twice as long each time. */
+static void try_failed(struct pm_conn *c, const struct paddr *l,
+		       const struct paddr *r)
+{
+	struct pm_try *t = try_find(c, l, r, true);
+	unsigned long delay = cfg.backoff_min_ms;
+	unsigned int i;
+
+	if (t->fails < 30)
+		t->fails++;
+	for (i = 1; i < t->fails && delay < cfg.backoff_max_ms; i++)
+		delay *= 2;
+	if (delay > cfg.backoff_max_ms)
+		delay = cfg.backoff_max_ms;
+	t->next_ms = now_ms() + delay;
+	if (!c->retry_at || t->next_ms < c->retry_at)
+		c->retry_at = t->next_ms;
+}
+
+static bool try_allowed(struct pm_conn *c, const struct paddr *l,
+			const struct paddr *r, long now)
+{
+	struct pm_try *t = try_find(c, l, r, false);
+
+	if (!t || t->next_ms <= now)
+		return true;
+	if (!c->retry_at || t->next_ms < c->retry_at)
+		c->retry_at = t->next_ms;
+	return false;
+}
+
+/* --------------------------------------------------------------- acting */
+
+static void log_fail(const struct pm_conn *c, const char *what, int err,
+		     const char *msg)
+{
+	fprintf(stderr, "mpsockd: policy: %08x: %s: %s%s%s\n", c->token, what,
+		strerror(-err), msg[0] ? ": " : "", msg);
+}
+
+static void set_backup(struct pm_conn *c, struct pm_sf *sf, bool backup)
+{
+	struct sockaddr_storage l, r;
+	char msg[MPS_MSG_LEN] = "";
+	struct mps_genl *g;
+	int err;
+
+	if (sf->backup == backup || !sf->up)
+		return;
+	paddr_to(&sf->local, &l);
+	paddr_to(&sf->remote, &r);
+	err = mps_genl_cached(&g);
+	if (!err)
+		err = mps_pm_set_backup(g, c->token, &l, &r, backup, msg,
+					sizeof(msg));
+	if (err)
+		log_fail(c, "set backup", err, msg);
+	else
+		sf->backup = backup;
+}
+
+static void open_subflow(struct pm_conn *c, const struct paddr *l,
+			 const struct paddr *r, bool backup)
+{
+	struct sockaddr_storage local, remote, initial;
+	char msg[MPS_MSG_LEN] = "", a[64], b[64];
+	struct mps_genl *g;
+	struct pm_sf *sf;
+	int id, err;
+
+	paddr_to(l, &local);
+	paddr_to(r, &remote);
+	paddr_to(&c->init_local, &initial);
+	err = mps_genl_cached(&g);
+	if (err)
+		return;
+	id = mps_local_id_for(g, c->token, &initial, &local, msg, sizeof(msg));
+	err = id < 0 ? id
+		     : mps_pm_subflow_create(g, c->token, &local, id, &remote,
+					     backup, msg, sizeof(msg));
+	if (err) {
+		char what[160];
+
+		snprintf(what, sizeof(what), "open %s -> %s",
+			 paddr_str(l, a, sizeof(a)),
+			 paddr_str(r, b, sizeof(b)));
+		log_fail(c, what, err, msg);
+		try_failed(c, l, r);
+		return;
+	}
+	sf = sf_add(c, l, r);
+	if (sf) {
+		sf->backup = backup;
+		sf->loc_id = id;
+	}
+}
+
+/* Whether a new subflow from @l should join as a backup. */
+static bool wants_backup(const struct pm_conn *c, const struct paddr *l)
+{
+	if (addr_use(l) == MPSD_IF_BACKUP)
+		return true;
+	return conn_mode(c) != MPSD_MODE_AGGREGATE;
+}
+
+static unsigned int count_pair(const struct pm_conn *c, const struct paddr *l,
+			       const struct paddr *r)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < c->nsf; i++)
+		if (paddr_eq(&c->sf[i].local, l, false) &&
+		    paddr_eq(&c->sf[i].remote, r, true))
+			n++;
+	return n;
+}
+
+static bool room(const struct pm_conn *c)
+{
+	return c->nsf < PM_MAX_SF && c->nsf < 1 + cfg.max_subflows;
+}
+
+static void apply_fullmesh(struct pm_conn *c, long now)
+{
+	const struct nw_addr *locals;
+	struct paddr remotes[1 + PM_MAX_REM], l;
+	unsigned int nl, nr = 0, i, j;
+
+	remotes[nr++] = c->init_remote;
+	for (i = 0; i < c->nrem; i++)
+		remotes[nr++] = c->rem[i];
+	nl = netwatch_addrs(&locals);
+	for (i = 0; i < nl && room(c); i++) {
+		paddr_from(&l, &locals[i].addr);
+		if (l.family != c->init_remote.family ||
+		    addr_use(&l) == MPSD_IF_NEVER)
+			continue;
+		for (j = 0; j < nr && room(c); j++) {
+			if (remotes[j].family != l.family ||
+			    count_pair(c, &l, &remotes[j]) ||
+			    !try_allowed(c, &l, &remotes[j], now))
+				continue;
+			open_subflow(c, &l, &remotes[j], wants_backup(c, &l));
+		}
+	}
+}
+
+static void apply_ndiffports(struct pm_conn *c, long now)
+{
+	struct paddr l = c->init_local;
+
+	l.port = 0;
+	while (room(c) && count_pair(c, &l, &c->init_remote) < cfg.ndiffports &&
+	       try_allowed(c, &l, &c->init_remote, now)) {
+		unsigned int before = c->nsf;
+
+		open_subflow(c, &l, &c->init_remote, wants_backup(c, &l));
+		if (c->nsf == before)
+			break;
+	}
+}
+
+/* Server side: the configured addresses, announced once per connection. */
+static void announce(struct pm_conn *c)
+{
+	struct sockaddr_storage a;
+	char msg[MPS_MSG_LEN] = "";
+	struct mps_genl *g;
+	unsigned int i;
+	int err;
+
+	if (c->announced || !cfg.nannounce || mps_genl_cached(&g))
+		return;
+	c->announced = true;
+	for (i = 0; i < cfg.nannounce; i++) {
+		a = cfg.announce[i].addr;
+		if (a.ss_family != c->init_local.family)
+			continue;
+		err = mps_pm_announce(g, c->token, &a, cfg.announce[i].id, msg,
+				      sizeof(msg));
+		if (err)
+			log_fail(c, "announce", err, msg);
+	}
+}
+
+static struct pm_sf *best_path(struct pm_conn *c, const struct pm_sf *skip)
+{
+	struct pm_sf *best = NULL;
+	unsigned int i;
+
+	/* a regular interface before a backup one, the oldest first */
+	for (i = 0; i < c->nsf; i++) {
+		struct pm_sf *sf = &c->sf[i];
+
+		if (!sf->up || sf == skip)
+			continue;
+		if (!best ||
+		    (addr_use(&best->local) == MPSD_IF_BACKUP &&
+		     addr_use(&sf->local) != MPSD_IF_BACKUP) ||
+		    (addr_use(&best->local) == addr_use(&sf->local) &&
+		     sf->since_ms < best->since_ms))
+			best = sf;
+	}
+	return best;
+}
+
+/*
+ * The mode's rule for which subflows carry data: in aggregate every one
+ * except those of backup interfaces; in handover and interactive exactly
+ * one, the others ready as backups.
+ */
+static void fix_priorities(struct pm_conn *c)
+{
+	struct pm_sf *active = NULL;
+	unsigned int i;
+
+	if (conn_mode(c) == MPSD_MODE_AGGREGATE) {
+		for (i = 0; i < c->nsf; i++)
+			set_backup(c, &c->sf[i],
+				   addr_use(&c->sf[i].local) == MPSD_IF_BACKUP);
+		return;
+	}
+	for (i = 0; i < c->nsf; i++)
+		if (c->sf[i].up && !c->sf[i].backup && !active)
+			active = &c->sf[i];
+	if (!active) {
+		active = best_path(c, NULL);
+		if (active)
+			set_backup(c, active, false);
+	}
+	for (i = 0; i < c->nsf; i++)
+		if (&c->sf[i] != active)
+			set_backup(c, &c->sf[i], true);
+}
+
+static void apply(struct pm_conn *c)
+{
+	long now = now_ms();
+
+	if (!conn_managed(c))
+		return;
+	c->retry_at = 0;
+	if (c->server_side) {
+		announce(c);
+		return;
+	}
+	if (cfg.policy == MPSD_POLICY_FULLMESH)
+		apply_fullmesh(c, now);
+	else if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
+		apply_ndiffports(c, now);
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void on_subflow_up(struct pm_conn *c, const struct mps_event *ev)
+{
+	struct paddr l, r;
+	struct pm_sf *sf;
+	struct pm_try *t;
+
+	paddr_from(&l, &ev->local);
+	paddr_from(&r, &ev->remote);
+	sf = sf_find(c, &l, &r);
+	if (!sf)
+		sf = sf_add(c, &l, &r);
+	if (!sf)
+		return;
+	if (!sf->up)
+		sf->since_ms = now_ms();
+	sf->local = l;
+	sf->up = true;
+	sf->loc_id = ev->loc_id;
+	t = try_find(c, &l, &r, false);
+	if (t)
+		t->fails = 0;
+	if (conn_managed(c) && !c->server_side)
+		fix_priorities(c);
+}
+
+static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
+{
+	struct paddr l, r;
+	struct pm_sf *sf;
+	bool was_active, failed;
+
+	paddr_from(&l, &ev->local);
+	paddr_from(&r, &ev->remote);
+	sf = sf_find(c, &l, &r);
+	if (!sf)
+		return;
+	was_active = sf->up && !sf->backup;
+	failed = !sf->up || now_ms() - sf->since_ms < SF_HEALTHY_MS;
+	sf_remove(c, sf);
+	if (!conn_managed(c) || c->server_side)
+		return;
+	/* no storm: even a healthy subflow comes back after a pause */
+	try_failed(c, &l, &r);
+	if (!failed) {
+		struct pm_try *t = try_find(c, &l, &r, false);
+
+		if (t)
+			t->fails = 1;
+	}
+	if (was_active)
+		fix_priorities(c);
+	apply(c);
+}
+
+static void on_announced(struct pm_conn *c, const struct mps_event *ev)
+{
+	struct paddr r;
+	unsigned int i;
+
+	paddr_from(&r, &ev->remote);
+	if (!r.port)
+		r.port = c->init_remote.port;
+	for (i = 0; i < c->nrem; i++)
+		if (c->rem_id[i] == ev->rem_id ||
+		    paddr_eq(&c->rem[i], &r, true))
+			break;
+	if (i == c->nrem && c->nrem == PM_MAX_REM)
+		return;
+	if (i == c->nrem)
+		c->nrem++;
+	c->rem[i] = r;
+	c->rem_id[i] = ev->rem_id;
+	apply(c);
+}
+
+static void on_removed(struct pm_conn *c, const struct mps_event *ev)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nrem; i++) {
+		if (c->rem_id[i] == ev->rem_id) {
+			c->rem[i] = c->rem[--c->nrem];
+			c->rem_id[i] = c->rem_id[c->nrem];
+			return;
+		}
+	}
+}
+
+void policy_event(const struct mps_event *ev)
+{
+	struct pm_conn *c;
+
+	if (ev->type == MPTCP_EVENT_CLOSED) {
+		conn_free(ev->token);
+		policy_state_forget(ev->token);
+		return;
+	}
+	c = conn_get(ev->token);
+	if (!c)
+		return;
+	switch (ev->type) {
+	case MPTCP_EVENT_CREATED:
+		c->server_side = ev->server_side;
+		paddr_from(&c->init_local, &ev->local);
+		paddr_from(&c->init_remote, &ev->remote);
+		if (policy_state_has_cookies())
+			c->mode = policy_state_match_cookie(c->token, c->mode);
+		break;
+	case MPTCP_EVENT_ESTABLISHED:
+		c->server_side = ev->server_side;
+		paddr_from(&c->init_local, &ev->local);
+		paddr_from(&c->init_remote, &ev->remote);
+		c->established = true;
+		on_subflow_up(c, ev);
+		apply(c);
+		break;
+	case MPTCP_EVENT_SUB_ESTABLISHED:
+		on_subflow_up(c, ev);
+		break;
+	case MPTCP_EVENT_SUB_CLOSED:
+		on_subflow_closed(c, ev);
+		break;
+	case MPTCP_EVENT_ANNOUNCED:
+		on_announced(c, ev);
+		break;
+	case MPTCP_EVENT_REMOVED:
+		on_removed(c, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------- network changes */
+
+#define FOR_EACH_CONN(c, b)                                                    \
+	for ((b) = 0; (b) < PM_BUCKETS; (b)++)                                 \
+		for ((c) = buckets[(b)]; (c); (c) = (c)->next)
+
+/*
+ * Subflows whose source went away: reset them at once (their packets
+ * have nowhere to go), and withdraw the address from the peer (RM_ADDR),
+ * whose subflows to it would otherwise wait for their retransmission
+ * timeouts.  In handover and interactive modes a backup takes over first,
+ * so that MP_PRIO goes out before anything else.
+ */
+static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
+{
+	struct sockaddr_storage l, r, la;
+	char msg[MPS_MSG_LEN];
+	struct mps_genl *g;
+	unsigned int i;
+	bool any = false;
+	int loc_id = -1;
+
+	for (i = 0; i < c->nsf; i++) {
+		struct pm_sf *sf = &c->sf[i];
+
+		paddr_to(&sf->local, &la);
+		if (addr ? !paddr_eq(&sf->local, addr, false)
+			 : netwatch_addr_ifindex(&la) != ifindex)
+			continue;
+		if (sf->up && !sf->backup &&
+		    conn_mode(c) != MPSD_MODE_AGGREGATE) {
+			struct pm_sf *next = best_path(c, sf);
+
+			if (next)
+				set_backup(c, next, false);
+		}
+		sf->up = false; /* from now on, not a candidate */
+		any = true;
+	}
+	if (!any)
+		return;
+	for (i = 0; i < c->nsf;) {
+		struct pm_sf *sf = &c->sf[i];
+
+		paddr_to(&sf->local, &la);
+		if (sf->up || (addr ? !paddr_eq(&sf->local, addr, false)
+				    : netwatch_addr_ifindex(&la) != ifindex)) {
+			i++;
+			continue;
+		}
+		paddr_to(&sf->local, &l);
+		paddr_to(&sf->remote, &r);
+		if (sf->local.port)
+			mps_diag_destroy_tuple(&l, &r, 0);
+		loc_id = sf->loc_id;
+		if (!mps_genl_cached(&g))
+			mps_pm_remove(g, c->token, loc_id, msg, sizeof(msg));
+		sf_remove(c, sf);
+	}
+}
+
+static void on_addr_added(const struct nw_addr *a)
+{
+	struct pm_conn *c;
+	unsigned int b, i;
+	struct paddr p;
+
+	paddr_from(&p, &a->addr);
+	FOR_EACH_CONN(c, b)
+	{
+		/* a new network: try it now, whatever failed before */
+		for (i = 0; i < c->ntry; i++)
+			if (paddr_eq(&c->tries[i].local, &p, false))
+				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
+		apply(c);
+	}
+}
+
+static void on_addr_removed(const struct nw_addr *a)
+{
+	struct pm_conn *c;
+	unsigned int b;
+	struct paddr p;
+
+	paddr_from(&p, &a->addr);
+	FOR_EACH_CONN(c, b)
+	if (conn_managed(c))
+		drop_local(c, &p, 0);
+}
+
+static void on_link_changed(const struct nw_link *l)
+{
+	struct pm_conn *c;
+	unsigned int b, i;
+
+	FOR_EACH_CONN(c, b)
+	{
+		if (!conn_managed(c))
+			continue;
+		if (!l->up) {
+			drop_local(c, NULL, l->ifindex);
+			continue;
+		}
+		for (i = 0; i < c->ntry; i++)
+			c->tries[i].fails = 0, c->tries[i].next_ms = 0;
+		apply(c);
+	}
+}
+
+static const struct nw_ops nw_ops = {
+	.addr_added = on_addr_added,
+	.addr_removed = on_addr_removed,
+	.link_changed = on_link_changed,
+};
+
+void policy_netwatch_readable(void)
+{
+	netwatch_readable();
+}
+
+/* --------------------------------------------------- interactive ranking */
+
+static int rank_cb(const struct mps_diag_subflow *d, void *data)
+{
+	struct mps_tcp_stats st;
+	struct pm_conn *c = conn_find(d->token);
+	struct paddr l, r;
+	struct pm_sf *sf;
+
+	(void)data;
+	if (!c || !conn_managed(c) || c->server_side ||
+	    conn_mode(c) != MPSD_MODE_INTERACTIVE)
+		return 0;
+	paddr_from(&l, &d->sock.local);
+	paddr_from(&r, &d->sock.remote);
+	sf = sf_find(c, &l, &r);
+	if (sf && sf->up) {
+		mps_tcp_stats_read(d->tcpi, d->tcpi_len, &st);
+		sf->rtt_us = st.rtt_us;
+	}
+	return 0;
+}
+
+/* The fastest path carries the data; a small difference changes nothing. */
+static void rank(struct pm_conn *c)
+{
+	struct pm_sf *best = NULL, *active = NULL;
+	unsigned int i;
+
+	for (i = 0; i < c->nsf; i++) {
+		struct pm_sf *sf = &c->sf[i];
+
+		if (!sf->up || !sf->rtt_us)
+			continue;
+		if (!sf->backup)
+			active = sf;
+		if (addr_use(&sf->local) != MPSD_IF_BACKUP &&
+		    (!best || sf->rtt_us < best->rtt_us))
+			best = sf;
+	}
+	if (!best || best == active)
+		return;
+	if (active && best->rtt_us >= RANK_HYSTERESIS * active->rtt_us)
+		return;
+	set_backup(c, best, false);
+	if (active)
+		set_backup(c, active, true);
+}
+
+static void rank_all(void)
+{
+	struct pm_conn *c;
+	unsigned int b;
+	bool any = cfg.mode == MPSD_MODE_INTERACTIVE;
+
+	FOR_EACH_CONN(c, b)
+	if (c->mode == MPSOCK_MODE_INTERACTIVE)
+		any = true;
+	if (!any)
+		return;
+	/* one dump for every connection: cheaper than a lookup each */
+	if (mps_diag_subflow_dump(rank_cb, NULL))
+		return;
+	FOR_EACH_CONN(c, b)
+	if (conn_managed(c) && !c->server_side &&
+	    conn_mode(c) == MPSD_MODE_INTERACTIVE)
+		rank(c);
+}
+
+/* ------------------------------------------------------------- the clock */
+
+void policy_tick(void)
+{
+	long now = now_ms();
+	struct pm_conn *c;
+	unsigned int b;
+
+	FOR_EACH_CONN(c, b)
+	if (c->retry_at && c->retry_at <= now)
+		apply(c);
+	if (now >= next_rank_ms) {
+		rank_all();
+		next_rank_ms = now + cfg.interactive_ms;
+	}
+}
+
+int policy_next_timeout_ms(void)
+{
+	long soonest = next_rank_ms, now = now_ms();
+	struct pm_conn *c;
+	unsigned int b;
+
+	FOR_EACH_CONN(c, b)
+	if (c->retry_at && c->retry_at < soonest)
+		soonest = c->retry_at;
+	return soonest > now ? (int)(soonest - now) : 0;
+}
+
+/* ------------------------------------------------ discovery and control */
+
+static int discover_msk(const struct mps_msk *m, void *data)
+{
+	struct pm_conn *c;
+
+	(void)data;
+	if (!m->token || m->sock.state != TCP_ESTABLISHED)
+		return 0;
+	c = conn_get(m->token);
+	if (!c)
+		return -ENOMEM;
+	paddr_from(&c->init_local, &m->sock.local);
+	paddr_from(&c->init_remote, &m->sock.remote);
+	c->established = true;
+	/* refined below: a connection on a listening port was accepted */
+	c->server_side = policy_state_listening(&m->sock.local);
+	return 0;
+}
+
+static int discover_subflow(const struct mps_diag_subflow *d, void *data)
+{
+	struct pm_conn *c = conn_find(d->token);
+	struct paddr l, r;
+	struct pm_sf *sf;
+
+	(void)data;
+	if (!c || d->sock.state != TCP_ESTABLISHED)
+		return 0;
+	paddr_from(&l, &d->sock.local);
+	paddr_from(&r, &d->sock.remote);
+	sf = sf_find(c, &l, &r);
+	if (!sf)
+		sf = sf_add(c, &l, &r);
+	if (!sf)
+		return 0;
+	sf->up = true;
+	sf->backup = d->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
+	sf->loc_id = d->local_addr_id;
+	/* an address the peer announced, or one it was reached at */
+	if (!paddr_eq(&r, &c->init_remote, true) && c->nrem < PM_MAX_REM) {
+		unsigned int i;
+
+		for (i = 0; i < c->nrem; i++)
+			if (paddr_eq(&c->rem[i], &r, true))
+				break;
+		if (i == c->nrem) {
+			c->rem_id[c->nrem] = d->remote_addr_id;
+			c->rem[c->nrem++] = r;
+		}
+	}
+	if (c->server_side)
+		c->announced = true; /* done by the mpsockd before us */
+	return 0;
+}
+
+static void forget_all(void)
+{
+	struct pm_conn *c, *next;
+	unsigned int b;
+
+	for (b = 0; b < PM_BUCKETS; b++) {
+		for (c = buckets[b]; c; c = next) {
+			next = c->next;
+			free(c);
+		}
+		buckets[b] = NULL;
+	}
+	nconns = 0;
+}
+
+/* Every connection as sock_diag shows it now; then the policy. */
+static int discover(void)
+{
+	struct pm_conn *c;
+	unsigned int b;
+	int err;
+
+	forget_all();
+	policy_state_scan_listeners();
+	err = mps_diag_msk_dump(discover_msk, NULL);
+	if (!err)
+		err = mps_diag_subflow_dump(discover_subflow, NULL);
+	if (err)
+		return err;
+	FOR_EACH_CONN(c, b)
+	{
+		c->mode = policy_state_mode(c->token);
+		apply(c);
+	}
+	return 0;
+}
+
+void policy_resync(void)
+{
+	int err = discover();
+
+	if (err)
+		fprintf(stderr, "mpsockd: policy: rereading connections: %s\n",
+			strerror(-err));
+}
+
+int policy_start(const struct mpsd_config *c, const char *state_path)
+{
+	int fd, err;
+
+	cfg = *c;
+	next_rank_ms = now_ms() + cfg.interactive_ms;
+	policy_state_open(state_path);
+	fd = netwatch_open(&nw_ops);
+	if (fd < 0)
+		return fd;
+	err = discover();
+	if (err) {
+		netwatch_close();
+		return err;
+	}
+	fprintf(stderr,
+		"mpsockd: path manager: policy %s, mode %s, %u connection%s "
+		"found\n",
+		mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode), nconns,
+		nconns == 1 ? "" : "s");
+	return fd;
+}
+
+void policy_stop(void)
+{
+	netwatch_close();
+	forget_all();
+}
+
+void policy_reload(const struct mpsd_config *c)
+{
+	struct pm_conn *conn;
+	unsigned int b;
+
+	cfg = *c;
+	FOR_EACH_CONN(conn, b)
+	{
+		if (!conn_managed(conn) || conn->server_side)
+			continue;
+		fix_priorities(conn);
+		apply(conn);
+	}
+}
+
+int policy_set_mode(__u32 token, __u64 cookie, int mode, char *msg, size_t len)
+{
+	struct pm_conn *c;
+	int err;
+
+	if (mode < MPSOCK_MODE_DEFAULT || mode > MPSOCK_MODE_INTERACTIVE) {
+		snprintf(msg, len, "unknown mode %d", mode);
+		return -EINVAL;
+	}
+	if (!token)
+		return policy_state_set_cookie(cookie, mode, msg, len);
+	err = policy_state_set(token, mode);
+	if (err) {
+		snprintf(msg, len, "cannot record the mode");
+		return err;
+	}
+	c = conn_find(token);
+	if (!c)
+		return 0; /* CREATED comes later, and reads the mode */
+	c->mode = mode;
+	if (conn_managed(c) && !c->server_side) {
+		fix_priorities(c);
+		apply(c);
+	}
+	return 0;
+}
+
+void policy_claim(__u32 token)
+{
+	struct pm_conn *c = conn_find(token);
+
+	if (c && c->mode == MPSOCK_MODE_MANUAL)
+		return;
+	if (c)
+		c->mode = MPSOCK_MODE_MANUAL;
+	policy_state_set(token, MPSOCK_MODE_MANUAL);
+}

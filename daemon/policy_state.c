@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Claims and modes that outlive mpsockd: a table by token and one by
+ * socket cookie, written to a file on every change (rename() makes each
+ * write atomic) and read back at start.  Only connections an application
+ * spoke about are here, so the file stays small.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "internal.h"
+#include "policy_state.h"
+
+#define STATE_BUCKETS 1024
+#define MAX_COOKIES 4096
+/* a socket registered before connect() that never connected is forgotten */
+#define COOKIE_TTL_S 600
+#define MAX_LISTEN_PORTS 1024
+
+struct tok_entry {
+	struct tok_entry *next;
+	__u32 token;
+	int mode;
+};
+
+struct cookie_entry {
+	__u64 cookie;
+	int mode;
+	time_t expires;
+};
+
+static struct tok_entry *tokens[STATE_BUCKETS];
+static struct cookie_entry cookies[MAX_COOKIES];
+static unsigned int ncookies;
+static char *state_path;
+static __be16 listen_ports[MAX_LISTEN_PORTS];
+static unsigned int nlisten;
+
+static unsigned int tok_bucket(__u32 token)
+{
+	return (token * 2654435761u) >> 22 & (STATE_BUCKETS - 1);
+}
+
+static struct tok_entry **tok_slot(__u32 token)
+{
+	struct tok_entry **pp = &tokens[tok_bucket(token)];
+
+	while (*pp && (*pp)->token != token)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void cookies_expire(void)
+{
+	time_t now = time(NULL);
+	unsigned int i;
+
+	for (i = 0; i < ncookies;)
+		if (cookies[i].expires <= now)
+			cookies[i] = cookies[--ncookies];
+		else
+			i++;
+}
+
+static void save(void)
+{
+	char tmp[4096];
+	struct tok_entry *t;
+	unsigned int b, i;
+	FILE *f;
+
+	if (!state_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return;
+	fprintf(f, "# mpsockd state: claims and modes (MPSOCK_MODE_*)\n");
+	for (b = 0; b < STATE_BUCKETS; b++)
+		for (t = tokens[b]; t; t = t->next)
+			fprintf(f, "token %08x %d\n", t->token, t->mode);
+	for (i = 0; i < ncookies; i++)
+		fprintf(f, "cookie %llu %d %lld\n",
+			(unsigned long long)cookies[i].cookie, cookies[i].mode,
+			(long long)cookies[i].expires);
+	if (fclose(f) == 0)
+		rename(tmp, state_path);
+	else
+		unlink(tmp);
+}
+
+static int tok_set(__u32 token, int mode)
+{
+	struct tok_entry **pp = tok_slot(token), *t = *pp;
+
+	if (mode == MPSOCK_MODE_DEFAULT) {
+		if (t) {
+			*pp = t->next;
+			free(t);
+		}
+		return 0;
+	}
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		t->token = token;
+		*pp = t;
+	}
+	t->mode = mode;
+	return 0;
+}
+
+void policy_state_open(const char *path)
+{
+	char line[256], what[16];
+	unsigned long long cookie, token;
+	long long expires;
+	int mode;
+	FILE *f;
+
+	free(state_path);
+	state_path = path ? strdup(path) : NULL;
+	if (!state_path)
+		return;
+	f = fopen(state_path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s", what) != 1 || what[0] == '#')
+			continue;
+		if (!strcmp(what, "token") &&
+		    sscanf(line, "token %llx %d", &token, &mode) == 2)
+			tok_set(token, mode);
+		else if (!strcmp(what, "cookie") && ncookies < MAX_COOKIES &&
+			 sscanf(line, "cookie %llu %d %lld", &cookie, &mode,
+				&expires) == 3)
+			cookies[ncookies++] =
+				(struct cookie_entry){.cookie = cookie,
+						      .mode = mode,
+						      .expires = expires};
+	}
+	fclose(f);
+	cookies_expire();
+}
+
+int policy_state_mode(__u32 token)
+{
+	struct tok_entry *t = *tok_slot(token);
+
+	return t ? t->mode : MPSOCK_MODE_DEFAULT;
+}
+
+int policy_state_set(__u32 token, int mode)
+{
+	int err;
+
+	if (policy_state_mode(token) == mode)
+		return 0;
+	err = tok_set(token, mode);
+	if (!err)
+		save();
+	return err;
+}
+
+void policy_state_forget(__u32 token)
+{
+	if (*tok_slot(token))
+		policy_state_set(token, MPSOCK_MODE_DEFAULT);
+}
+
+bool policy_state_has_cookies(void)
+{
+	return ncookies > 0;
+}
+
+int policy_state_set_cookie(__u64 cookie, int mode, char *msg, size_t len)
+{
+	unsigned int i;
+
+	cookies_expire();
+	for (i = 0; i < ncookies; i++)
+		if (cookies[i].cookie == cookie)
+			break;
+	if (i == ncookies && ncookies == MAX_COOKIES) {
+		snprintf(msg, len,
+			 "too many sockets wait to connect with a "
+			 "mode");
+		return -ENOSPC;
+	}
+	if (i == ncookies)
+		ncookies++;
+	cookies[i].cookie = cookie;
+	cookies[i].mode = mode;
+	cookies[i].expires = time(NULL) + COOKIE_TTL_S;
+	save();
+	return 0;
+}
+
+int policy_state_match_cookie(__u32 token, int mode)
+{
+	struct mps_msk m;
+	unsigned int i;
+
+	if (mps_diag_msk_get(token, &m))
+		return mode;
+	for (i = 0; i < ncookies; i++) {
+		if (cookies[i].cookie != m.sock.cookie)
+			continue;
+		mode = cookies[i].mode;
+		cookies[i] = cookies[--ncookies];
+		tok_set(token, mode);
+		save();
+		break;
+	}
+	return mode;
+}
+
+/* /proc/net is the reader's namespace: LISTEN is state 0A there. */
+static void scan_file(const char *path)
+{
+	char line[512];
+	unsigned int port, state;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && nlisten < MAX_LISTEN_PORTS)
+		if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
+			   &port, &state) == 2 &&
+		    state == 0x0A)
+			listen_ports[nlisten++] = htons(port);
+	fclose(f);
+}
+
+void policy_state_scan_listeners(void)
+{
+	nlisten = 0;
+	scan_file("/proc/net/tcp");
+	scan_file("/proc/net/tcp6");
+}
+
+bool policy_state_listening(const struct sockaddr_storage *local)
+{
+	__be16 port = mps_addr_port(local);
+	unsigned int i;
+
+	for (i = 0; i < nlisten; i++)
+		if (listen_ports[i] == port)
+			return true;
+	return false;
+}

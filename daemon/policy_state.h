@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the path manager must not forget across a restart: the connections
+ * applications claimed or gave a mode, and sockets claimed before they
+ * connected (by cookie).  Kept in a small file under /run.
+ */
+#ifndef MPSOCKD_POLICY_STATE_H
+#define MPSOCKD_POLICY_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <linux/types.h>
+
+void policy_state_open(const char *path);
+int policy_state_mode(__u32 token); /* MPSOCK_MODE_DEFAULT if none */
+int policy_state_set(__u32 token, int mode);
+void policy_state_forget(__u32 token);
+
+bool policy_state_has_cookies(void);
+int policy_state_set_cookie(__u64 cookie, int mode, char *msg, size_t len);
+/* The mode registered for @token's socket before it connected, if any. */
+int policy_state_match_cookie(__u32 token, int mode);
+
+/* Ports with a listener: how a rediscovered connection's side is told. */
+void policy_state_scan_listeners(void);
+bool policy_state_listening(const struct sockaddr_storage *local);
+
+#endif
