@@ -69,10 +69,13 @@ bench_start_mpsockd()
 	local i
 
 	LOG=$TESTNET_TMP/mpsockd.log
+	# these benchmarks steer subflows themselves: no policy (or MPSOCKD_CONF)
+	printf '%s\n' "${MPSOCKD_CONF:-policy single}" >"$TESTNET_TMP/mpsockd.conf"
 	# nsenter (and taskset) exec mpsockd: $! is its pid; nsenter --net
 	# only, so /sys/fs/cgroup stays visible for its BPF program
 	nsenter --net="/run/netns/$TESTNET_CLI_NS" -- "${PIN_CMD[@]}" \
-		"$MPSOCKD" </dev/null >"$LOG" 2>&1 &
+		"$MPSOCKD" -f "$TESTNET_TMP/mpsockd.conf" \
+		--state "$TESTNET_TMP/mpsockd.state" </dev/null >"$LOG" 2>&1 &
 	MPSOCKD_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		grep -q "serving" "$LOG" 2>/dev/null && return 0

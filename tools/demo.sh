@@ -25,7 +25,10 @@ PORT=5203
 nsenter --net="$SRV" "$MPSOCK_TESTSRV" --mode checksum --port $PORT \
 	--pidfile "$TESTNET_TMP/sum.pid" >/dev/null 2>&1 &
 SUM_PID=$!
-nsenter --net="$CLI" "$BUILD/daemon/mpsockd" 2>"$TESTNET_TMP/mpsockd.log" &
+# the demo's client steers its own subflows: no policy beside it
+echo "policy single" >"$TESTNET_TMP/mpsockd.conf"
+nsenter --net="$CLI" "$BUILD/daemon/mpsockd" -f "$TESTNET_TMP/mpsockd.conf" \
+	--state "$TESTNET_TMP/mpsockd.state" 2>"$TESTNET_TMP/mpsockd.log" &
 D_PID=$!
 for _ in $(seq 50); do
 	[ -s "$TESTNET_TMP/sum.pid" ] && grep -q serving "$TESTNET_TMP/mpsockd.log" &&

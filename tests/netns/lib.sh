@@ -276,7 +276,11 @@ sf_local()
 # start_mpsockd: the broker in the client namespace; sets D_PID
 start_mpsockd()
 {
-	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" >/dev/null \
+	# the path manager's policy: none unless a test asks (CONFIG text)
+	printf '%s\n' "${1:-policy single}" >"$TESTNET_TMP/mpsockd.conf"
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" \
+		-f "$TESTNET_TMP/mpsockd.conf" \
+		--state "$TESTNET_TMP/mpsockd.state" >/dev/null \
 		2>>"$TESTNET_TMP/mpsockd.log" &
 	D_PID=$!
 	for _ in $(seq 50); do
