@@ -5,6 +5,8 @@
  * are served by libmpsock; everything else goes to libc untouched.  With
  * MPSOCK_PRELOAD_MPTCP=1, TCP stream sockets the program creates become
  * MPTCP sockets, as every TCP socket was on the draft's reference kernel.
+ * MPSOCK_MODE=manual|aggregate|handover|interactive asks mpsockd, the
+ * namespace's path manager, for that service mode on every MPTCP socket.
  * MPSOCK_PRELOAD_DEBUG=1 says on stderr what the shim does.
  */
 #include <dlfcn.h>
@@ -12,6 +14,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -76,16 +79,55 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 	return real(fd, level, optname, optval, optlen);
 }
 
+/* MPSOCK_MODE: the service mode mpsockd gives the program's connections. */
+static int env_mode(void)
+{
+	static const char *const names[] = {
+		[MPSOCK_MODE_DEFAULT] = "default",
+		[MPSOCK_MODE_MANUAL] = "manual",
+		[MPSOCK_MODE_AGGREGATE] = "aggregate",
+		[MPSOCK_MODE_HANDOVER] = "handover",
+		[MPSOCK_MODE_INTERACTIVE] = "interactive",
+	};
+	const char *v = getenv("MPSOCK_MODE");
+	unsigned int i;
+
+	if (!v || !*v)
+		return -1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	if (env_on("MPSOCK_PRELOAD_DEBUG"))
+		fprintf(stderr, "libmpsock-preload: unknown MPSOCK_MODE %s\n",
+			v);
+	return -1;
+}
+
+/*
+ * Registered before connect(): mpsockd recognises the socket by its cookie
+ * once it connects.  The program never sees a failure (errno is kept).
+ */
+static void apply_mode(int fd)
+{
+	int mode = env_mode(), saved = errno;
+
+	if (mode >= 0 && mpsock_set_mode(fd, mode) < 0 &&
+	    env_on("MPSOCK_PRELOAD_DEBUG"))
+		fprintf(stderr, "libmpsock-preload: socket %d: mode: %s\n", fd,
+			mpsock_errmsg());
+	errno = saved;
+}
+
 SHIM_EXPORT int socket(int domain, int type, int protocol)
 {
 	static socket_t real;
+	bool stream = (domain == AF_INET || domain == AF_INET6) &&
+		      (type & 0xf) == SOCK_STREAM;
 	int fd;
 
 	if (!real)
 		real = (socket_t)next("socket");
-	if ((domain == AF_INET || domain == AF_INET6) &&
-	    (type & 0xf) == SOCK_STREAM &&
-	    (protocol == 0 || protocol == IPPROTO_TCP) &&
+	if (stream && (protocol == 0 || protocol == IPPROTO_TCP) &&
 	    env_on("MPSOCK_PRELOAD_MPTCP")) {
 		fd = real(domain, type, IPPROTO_MPTCP);
 		if (fd >= 0 || (errno != EPROTONOSUPPORT && errno != EINVAL &&
@@ -95,9 +137,14 @@ SHIM_EXPORT int socket(int domain, int type, int protocol)
 					"libmpsock-preload: socket %d is "
 					"MPTCP\n",
 					fd);
+			if (fd >= 0)
+				apply_mode(fd);
 			return fd;
 		}
 		/* no MPTCP in this kernel or namespace: plain TCP, as asked */
 	}
-	return real(domain, type, protocol);
+	fd = real(domain, type, protocol);
+	if (fd >= 0 && stream && protocol == IPPROTO_MPTCP)
+		apply_mode(fd);
+	return fd;
 }

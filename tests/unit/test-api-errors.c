@@ -10,7 +10,10 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "mpsock.h"
 #include "mpsock-build.h"
@@ -24,6 +27,20 @@ static int ids_errno(int fd)
 	if (mpsock_getsockopt(fd, IPPROTO_TCP, MPTCP_GET_SUB_IDS, buf, &len))
 		return errno;
 	return 0;
+}
+
+/* Whether an mpsockd serves this namespace (then it would answer). */
+static bool broker_here(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int s = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	bool here;
+
+	memcpy(sun.sun_path + 1, "mpsockd", 7);
+	here = connect(s, (struct sockaddr *)&sun,
+		       offsetof(struct sockaddr_un, sun_path) + 8) == 0;
+	close(s);
+	return here;
 }
 
 int main(void)
@@ -232,6 +249,25 @@ int main(void)
 			      mpsock_subflow_list(mp, &sf, 1) == 0);
 		}
 	}
+	close(mp);
+	/* modes: checked before anything is sent to mpsockd */
+	CHECK("set_mode, fd -1: EBADF",
+	      mpsock_set_mode(-1, MPSOCK_MODE_MANUAL) == -1 && errno == EBADF);
+	tcp = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+	CHECK("set_mode, plain TCP: EOPNOTSUPP",
+	      mpsock_set_mode(tcp, MPSOCK_MODE_HANDOVER) == -1 &&
+		      errno == EOPNOTSUPP);
+	close(tcp);
+	mp = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+	CHECK("set_mode, unknown mode 9: EINVAL",
+	      mpsock_set_mode(mp, 9) == -1 && errno == EINVAL);
+	CHECK("set_mode, mode -1: EINVAL",
+	      mpsock_set_mode(mp, -1) == -1 && errno == EINVAL);
+	if (!broker_here())
+		CHECK("set_mode without mpsockd: EOPNOTSUPP and a message",
+		      mpsock_set_mode(mp, MPSOCK_MODE_MANUAL) == -1 &&
+			      errno == EOPNOTSUPP &&
+			      strstr(mpsock_errmsg(), "no mpsockd"));
 	close(mp);
 	CHECK("mpsock_version is the project version",
 	      strcmp(mpsock_version(), MPSOCK_VERSION) == 0);
