@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,6 +64,7 @@ struct pm_conn {
 	__u32 token;
 	__u8 mode; /* MPSOCK_MODE_* */
 	bool server_side, established, announced;
+	bool foreign; /* under another path manager: nothing to do */
 	__u8 nsf, nrem, ntry;
 	struct paddr init_local, init_remote;
 	struct pm_sf sf[PM_MAX_SF];
@@ -76,6 +78,15 @@ static struct pm_conn *buckets[PM_BUCKETS];
 static unsigned int nconns;
 static struct mpsd_config cfg;
 static long next_rank_ms;
+static long retry_soonest; /* the soonest retry of any connection, 0: none */
+
+static void retry_at(struct pm_conn *c, long when)
+{
+	if (!c->retry_at || when < c->retry_at)
+		c->retry_at = when;
+	if (!retry_soonest || when < retry_soonest)
+		retry_soonest = when;
+}
 
 static long now_ms(void)
 {
@@ -182,7 +193,10 @@ static void conn_free(__u32 token)
 		if (c->token == token) {
 			*pp = c->next;
 			free(c);
-			nconns--;
+			/* a burst of connections is gone: give the memory back
+			 */
+			if (!--nconns)
+				malloc_trim(0);
 			return;
 		}
 	}
@@ -204,7 +218,7 @@ static enum mpsd_mode conn_mode(const struct pm_conn *c)
 
 static bool conn_managed(const struct pm_conn *c)
 {
-	return c->established && c->mode != MPSOCK_MODE_MANUAL;
+	return c->established && !c->foreign && c->mode != MPSOCK_MODE_MANUAL;
 }
 
 static struct pm_sf *sf_find(struct pm_conn *c, const struct paddr *l,
@@ -286,8 +300,7 @@ static void try_failed(struct pm_conn *c, const struct paddr *l,
 	if (delay > cfg.backoff_max_ms)
 		delay = cfg.backoff_max_ms;
 	t->next_ms = now_ms() + delay;
-	if (!c->retry_at || t->next_ms < c->retry_at)
-		c->retry_at = t->next_ms;
+	retry_at(c, t->next_ms);
 }
 
 static bool try_allowed(struct pm_conn *c, const struct paddr *l,
@@ -297,8 +310,7 @@ static bool try_allowed(struct pm_conn *c, const struct paddr *l,
 
 	if (!t || t->next_ms <= now)
 		return true;
-	if (!c->retry_at || t->next_ms < c->retry_at)
-		c->retry_at = t->next_ms;
+	retry_at(c, t->next_ms);
 	return false;
 }
 
@@ -353,11 +365,20 @@ static void open_subflow(struct pm_conn *c, const struct paddr *l,
 					     backup, msg, sizeof(msg));
 	if (err) {
 		char what[160];
+		struct pm_try *t = try_find(c, l, r, false);
 
-		snprintf(what, sizeof(what), "open %s -> %s",
-			 paddr_str(l, a, sizeof(a)),
-			 paddr_str(r, b, sizeof(b)));
-		log_fail(c, what, err, msg);
+		if (mps_ctrl_kernel_errno(err, msg) == -EOPNOTSUPP) {
+			/* created under the in-kernel path manager */
+			c->foreign = true;
+			return;
+		}
+		/* once per path, not once per retry */
+		if (!t || !t->fails) {
+			snprintf(what, sizeof(what), "open %s -> %s",
+				 paddr_str(l, a, sizeof(a)),
+				 paddr_str(r, b, sizeof(b)));
+			log_fail(c, what, err, msg);
+		}
 		try_failed(c, l, r);
 		return;
 	}
@@ -664,6 +685,17 @@ void policy_event(const struct mps_event *ev)
 	for ((b) = 0; (b) < PM_BUCKETS; (b)++)                                 \
 		for ((c) = buckets[(b)]; (c); (c) = (c)->next)
 
+static bool sf_from(const struct pm_sf *sf, const struct paddr *addr,
+		    int ifindex)
+{
+	struct sockaddr_storage la;
+
+	if (addr)
+		return paddr_eq(&sf->local, addr, false);
+	paddr_to(&sf->local, &la);
+	return netwatch_addr_ifindex(&la) == ifindex;
+}
+
 /*
  * Subflows whose source went away: reset them at once (their packets
  * have nowhere to go), and withdraw the address from the peer (RM_ADDR),
@@ -673,38 +705,35 @@ void policy_event(const struct mps_event *ev)
  */
 static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 {
-	struct sockaddr_storage l, r, la;
+	struct sockaddr_storage l, r;
 	char msg[MPS_MSG_LEN];
 	struct mps_genl *g;
+	bool lost_active = false, any = false;
 	unsigned int i;
-	bool any = false;
-	int loc_id = -1;
 
+	/* first: none of them is a candidate any more */
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		paddr_to(&sf->local, &la);
-		if (addr ? !paddr_eq(&sf->local, addr, false)
-			 : netwatch_addr_ifindex(&la) != ifindex)
+		if (!sf_from(sf, addr, ifindex))
 			continue;
-		if (sf->up && !sf->backup &&
-		    conn_mode(c) != MPSD_MODE_AGGREGATE) {
-			struct pm_sf *next = best_path(c, sf);
-
-			if (next)
-				set_backup(c, next, false);
-		}
-		sf->up = false; /* from now on, not a candidate */
+		if (sf->up && !sf->backup)
+			lost_active = true;
+		sf->up = false;
 		any = true;
 	}
 	if (!any)
 		return;
+	if (lost_active && conn_mode(c) != MPSD_MODE_AGGREGATE) {
+		struct pm_sf *next = best_path(c, NULL);
+
+		if (next)
+			set_backup(c, next, false);
+	}
 	for (i = 0; i < c->nsf;) {
 		struct pm_sf *sf = &c->sf[i];
 
-		paddr_to(&sf->local, &la);
-		if (sf->up || (addr ? !paddr_eq(&sf->local, addr, false)
-				    : netwatch_addr_ifindex(&la) != ifindex)) {
+		if (!sf_from(sf, addr, ifindex)) {
 			i++;
 			continue;
 		}
@@ -712,9 +741,9 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 		paddr_to(&sf->remote, &r);
 		if (sf->local.port)
 			mps_diag_destroy_tuple(&l, &r, 0);
-		loc_id = sf->loc_id;
 		if (!mps_genl_cached(&g))
-			mps_pm_remove(g, c->token, loc_id, msg, sizeof(msg));
+			mps_pm_remove(g, c->token, sf->loc_id, msg,
+				      sizeof(msg));
 		sf_remove(c, sf);
 	}
 }
@@ -855,9 +884,16 @@ void policy_tick(void)
 	struct pm_conn *c;
 	unsigned int b;
 
-	FOR_EACH_CONN(c, b)
-	if (c->retry_at && c->retry_at <= now)
-		apply(c);
+	if (retry_soonest && retry_soonest <= now) {
+		retry_soonest = 0;
+		FOR_EACH_CONN(c, b)
+		{
+			if (c->retry_at && c->retry_at <= now)
+				apply(c);
+			else if (c->retry_at)
+				retry_at(c, c->retry_at);
+		}
+	}
 	if (now >= next_rank_ms) {
 		rank_all();
 		next_rank_ms = now + cfg.interactive_ms;
@@ -867,12 +903,9 @@ void policy_tick(void)
 int policy_next_timeout_ms(void)
 {
 	long soonest = next_rank_ms, now = now_ms();
-	struct pm_conn *c;
-	unsigned int b;
 
-	FOR_EACH_CONN(c, b)
-	if (c->retry_at && c->retry_at < soonest)
-		soonest = c->retry_at;
+	if (retry_soonest && retry_soonest < soonest)
+		soonest = retry_soonest;
 	return soonest > now ? (int)(soonest - now) : 0;
 }
 
