@@ -30,7 +30,8 @@
 
 #define PM_MAX_SF 9 /* the initial subflow and 8 more, the kernel's limit */
 #define PM_MAX_REM 4
-#define PM_MAX_TRY 8
+#define PM_MAX_TRY 16
+#define PM_TOMBSTONES 64
 #define PM_BUCKETS 4096
 /* a new best path must be this much faster to take over (interactive) */
 #define RANK_HYSTERESIS 0.8
@@ -51,6 +52,7 @@ struct pm_sf {
 	__u8 loc_id;
 	bool up; /* established; else an attempt of ours */
 	bool backup;
+	bool seen; /* rediscovery: still in the kernel's list */
 };
 
 struct pm_try {
@@ -65,6 +67,9 @@ struct pm_conn {
 	__u8 mode; /* MPSOCK_MODE_* */
 	bool server_side, established, announced;
 	bool foreign; /* under another path manager: nothing to do */
+	bool init_remote_gone; /* the peer withdrew its first address */
+	bool seen; /* rediscovery: still a connection */
+	bool cookie_checked;
 	__u8 nsf, nrem, ntry;
 	struct paddr init_local, init_remote;
 	struct pm_sf sf[PM_MAX_SF];
@@ -79,6 +84,17 @@ static unsigned int nconns;
 static struct mpsd_config cfg;
 static long next_rank_ms;
 static long retry_soonest; /* the soonest retry of any connection, 0: none */
+
+/*
+ * Subflows we reset: their SUB_CLOSED comes later, on another socket than
+ * the rtnetlink news that made us act, and must not be taken for the end
+ * of a new attempt over the same addresses.
+ */
+static struct {
+	__u32 token;
+	struct paddr local, remote;
+} tombstones[PM_TOMBSTONES];
+static unsigned int tomb_next;
 
 static void retry_at(struct pm_conn *c, long when)
 {
@@ -228,7 +244,7 @@ static struct pm_sf *sf_find(struct pm_conn *c, const struct paddr *l,
 
 	for (i = 0; i < c->nsf; i++)
 		if (paddr_eq(&c->sf[i].local, l, true) &&
-		    paddr_eq(&c->sf[i].remote, r, true))
+		    paddr_eq(&c->sf[i].remote, r, r->port != 0))
 			return &c->sf[i];
 	/* an attempt of ours, whose source port the kernel chose */
 	for (i = 0; i < c->nsf; i++)
@@ -273,6 +289,7 @@ static struct pm_try *try_find(struct pm_conn *c, const struct paddr *l,
 	if (c->ntry < PM_MAX_TRY) {
 		i = c->ntry++;
 	} else {
+		/* the one whose pause ends first (ended ones first of all) */
 		for (i = 1; i < PM_MAX_TRY; i++)
 			if (c->tries[i].next_ms < c->tries[oldest].next_ms)
 				oldest = i;
@@ -411,6 +428,8 @@ static unsigned int count_pair(const struct pm_conn *c, const struct paddr *l,
 
 static bool room(const struct pm_conn *c)
 {
+	if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
+		return c->nsf < PM_MAX_SF; /* N in total, as configured */
 	return c->nsf < PM_MAX_SF && c->nsf < 1 + cfg.max_subflows;
 }
 
@@ -420,7 +439,8 @@ static void apply_fullmesh(struct pm_conn *c, long now)
 	struct paddr remotes[1 + PM_MAX_REM], l;
 	unsigned int nl, nr = 0, i, j;
 
-	remotes[nr++] = c->init_remote;
+	if (!c->init_remote_gone)
+		remotes[nr++] = c->init_remote;
 	for (i = 0; i < c->nrem; i++)
 		remotes[nr++] = c->rem[i];
 	nl = netwatch_addrs(&locals);
@@ -467,8 +487,12 @@ static void announce(struct pm_conn *c)
 		return;
 	c->announced = true;
 	for (i = 0; i < cfg.nannounce; i++) {
+		struct paddr pa;
+
 		a = cfg.announce[i].addr;
-		if (a.ss_family != c->init_local.family)
+		paddr_from(&pa, &a);
+		if (a.ss_family != c->init_local.family ||
+		    paddr_eq(&pa, &c->init_local, false))
 			continue;
 		err = mps_pm_announce(g, c->token, &a, cfg.announce[i].id, msg,
 				      sizeof(msg));
@@ -550,7 +574,6 @@ static void on_subflow_up(struct pm_conn *c, const struct mps_event *ev)
 {
 	struct paddr l, r;
 	struct pm_sf *sf;
-	struct pm_try *t;
 
 	paddr_from(&l, &ev->local);
 	paddr_from(&r, &ev->remote);
@@ -564,11 +587,34 @@ static void on_subflow_up(struct pm_conn *c, const struct mps_event *ev)
 	sf->local = l;
 	sf->up = true;
 	sf->loc_id = ev->loc_id;
-	t = try_find(c, &l, &r, false);
-	if (t)
-		t->fails = 0;
 	if (conn_managed(c) && !c->server_side)
 		fix_priorities(c);
+}
+
+static void tombstone_add(__u32 token, const struct paddr *l,
+			  const struct paddr *r)
+{
+	unsigned int i = tomb_next++ % PM_TOMBSTONES;
+
+	tombstones[i].token = token;
+	tombstones[i].local = *l;
+	tombstones[i].remote = *r;
+}
+
+static bool tombstone_take(__u32 token, const struct paddr *l,
+			   const struct paddr *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < PM_TOMBSTONES; i++) {
+		if (tombstones[i].token != token ||
+		    !paddr_eq(&tombstones[i].local, l, true) ||
+		    !paddr_eq(&tombstones[i].remote, r, r->port != 0))
+			continue;
+		tombstones[i].token = 0;
+		return true;
+	}
+	return false;
 }
 
 static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
@@ -579,6 +625,8 @@ static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
 
 	paddr_from(&l, &ev->local);
 	paddr_from(&r, &ev->remote);
+	if (tombstone_take(c->token, &l, &r))
+		return;
 	sf = sf_find(c, &l, &r);
 	if (!sf)
 		return;
@@ -587,14 +635,13 @@ static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
 	sf_remove(c, sf);
 	if (!conn_managed(c) || c->server_side)
 		return;
-	/* no storm: even a healthy subflow comes back after a pause */
+	/*
+	 * No storm: a path that failed, or died young, waits longer each
+	 * time; even a healthy subflow comes back only after a pause.
+	 */
+	if (!failed)
+		try_find(c, &l, &r, true)->fails = 0;
 	try_failed(c, &l, &r);
-	if (!failed) {
-		struct pm_try *t = try_find(c, &l, &r, false);
-
-		if (t)
-			t->fails = 1;
-	}
 	if (was_active)
 		fix_priorities(c);
 	apply(c);
@@ -625,6 +672,8 @@ static void on_removed(struct pm_conn *c, const struct mps_event *ev)
 {
 	unsigned int i;
 
+	if (!ev->rem_id)
+		c->init_remote_gone = true;
 	for (i = 0; i < c->nrem; i++) {
 		if (c->rem_id[i] == ev->rem_id) {
 			c->rem[i] = c->rem[--c->nrem];
@@ -643,7 +692,17 @@ void policy_event(const struct mps_event *ev)
 		policy_state_forget(ev->token);
 		return;
 	}
-	c = conn_get(ev->token);
+	switch (ev->type) {
+	case MPTCP_EVENT_CREATED:
+	case MPTCP_EVENT_ESTABLISHED:
+	case MPTCP_EVENT_SUB_ESTABLISHED:
+	case MPTCP_EVENT_ANNOUNCED:
+		c = conn_get(ev->token);
+		break;
+	default: /* a late event of a connection we no longer know */
+		c = conn_find(ev->token);
+		break;
+	}
 	if (!c)
 		return;
 	switch (ev->type) {
@@ -653,11 +712,16 @@ void policy_event(const struct mps_event *ev)
 		paddr_from(&c->init_remote, &ev->remote);
 		if (policy_state_has_cookies())
 			c->mode = policy_state_match_cookie(c->token, c->mode);
+		c->cookie_checked = true;
 		break;
 	case MPTCP_EVENT_ESTABLISHED:
 		c->server_side = ev->server_side;
 		paddr_from(&c->init_local, &ev->local);
 		paddr_from(&c->init_remote, &ev->remote);
+		/* a CREATED we did not see: its cookie may have a mode */
+		if (!c->cookie_checked && policy_state_has_cookies())
+			c->mode = policy_state_match_cookie(c->token, c->mode);
+		c->cookie_checked = true;
 		c->established = true;
 		on_subflow_up(c, ev);
 		apply(c);
@@ -730,22 +794,38 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 		if (next)
 			set_backup(c, next, false);
 	}
-	for (i = 0; i < c->nsf;) {
+	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf_from(sf, addr, ifindex)) {
+		if (!sf_from(sf, addr, ifindex) || !sf->local.port)
+			continue;
+		paddr_to(&sf->local, &l);
+		paddr_to(&sf->remote, &r);
+		mps_diag_destroy_tuple(&l, &r, 0);
+		tombstone_add(c->token, &sf->local, &sf->remote);
+	}
+	/*
+	 * RM_ADDR once per address id, while the reset subflows are still
+	 * listed (the kernel sends it only for an address some subflow or an
+	 * announcement uses) and no longer usable (so it goes out on a live
+	 * path).
+	 */
+	for (i = 0; i < c->nsf;) {
+		__u8 id = c->sf[i].loc_id;
+		unsigned int j;
+
+		if (!sf_from(&c->sf[i], addr, ifindex)) {
 			i++;
 			continue;
 		}
-		paddr_to(&sf->local, &l);
-		paddr_to(&sf->remote, &r);
-		if (sf->local.port)
-			mps_diag_destroy_tuple(&l, &r, 0);
 		if (!mps_genl_cached(&g))
-			mps_pm_remove(g, c->token, sf->loc_id, msg,
-				      sizeof(msg));
-		sf_remove(c, sf);
+			mps_pm_remove(g, c->token, id, msg, sizeof(msg));
+		for (j = c->nsf; j-- > i;)
+			if (sf_from(&c->sf[j], addr, ifindex) &&
+			    c->sf[j].loc_id == id)
+				sf_remove(c, &c->sf[j]);
 	}
+	apply(c); /* room for the paths that remain */
 }
 
 static void on_addr_added(const struct nw_addr *a)
@@ -790,8 +870,14 @@ static void on_link_changed(const struct nw_link *l)
 			drop_local(c, NULL, l->ifindex);
 			continue;
 		}
-		for (i = 0; i < c->ntry; i++)
-			c->tries[i].fails = 0, c->tries[i].next_ms = 0;
+		/* a link back: its addresses are tried again at once */
+		for (i = 0; i < c->ntry; i++) {
+			struct sockaddr_storage la;
+
+			paddr_to(&c->tries[i].local, &la);
+			if (netwatch_addr_ifindex(&la) == l->ifindex)
+				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
+		}
 		apply(c);
 	}
 }
@@ -860,15 +946,15 @@ static void rank_all(void)
 {
 	struct pm_conn *c;
 	unsigned int b;
-	bool any = cfg.mode == MPSD_MODE_INTERACTIVE;
+	bool any = false;
 
 	FOR_EACH_CONN(c, b)
-	if (c->mode == MPSOCK_MODE_INTERACTIVE)
+	if (conn_managed(c) && !c->server_side &&
+	    conn_mode(c) == MPSD_MODE_INTERACTIVE)
 		any = true;
-	if (!any)
-		return;
-	/* one dump for every connection: cheaper than a lookup each */
-	if (mps_diag_subflow_dump(rank_cb, NULL))
+	/* one dump of the established sockets: cheaper than a lookup each */
+	if (!any ||
+	    mps_diag_subflow_dump_states(1 << TCP_ESTABLISHED, rank_cb, NULL))
 		return;
 	FOR_EACH_CONN(c, b)
 	if (conn_managed(c) && !c->server_side &&
@@ -894,6 +980,7 @@ void policy_tick(void)
 				retry_at(c, c->retry_at);
 		}
 	}
+	policy_state_flush(false);
 	if (now >= next_rank_ms) {
 		rank_all();
 		next_rank_ms = now + cfg.interactive_ms;
@@ -911,58 +998,9 @@ int policy_next_timeout_ms(void)
 
 /* ------------------------------------------------ discovery and control */
 
-static int discover_msk(const struct mps_msk *m, void *data)
+static bool conn_known(__u32 token)
 {
-	struct pm_conn *c;
-
-	(void)data;
-	if (!m->token || m->sock.state != TCP_ESTABLISHED)
-		return 0;
-	c = conn_get(m->token);
-	if (!c)
-		return -ENOMEM;
-	paddr_from(&c->init_local, &m->sock.local);
-	paddr_from(&c->init_remote, &m->sock.remote);
-	c->established = true;
-	/* refined below: a connection on a listening port was accepted */
-	c->server_side = policy_state_listening(&m->sock.local);
-	return 0;
-}
-
-static int discover_subflow(const struct mps_diag_subflow *d, void *data)
-{
-	struct pm_conn *c = conn_find(d->token);
-	struct paddr l, r;
-	struct pm_sf *sf;
-
-	(void)data;
-	if (!c || d->sock.state != TCP_ESTABLISHED)
-		return 0;
-	paddr_from(&l, &d->sock.local);
-	paddr_from(&r, &d->sock.remote);
-	sf = sf_find(c, &l, &r);
-	if (!sf)
-		sf = sf_add(c, &l, &r);
-	if (!sf)
-		return 0;
-	sf->up = true;
-	sf->backup = d->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
-	sf->loc_id = d->local_addr_id;
-	/* an address the peer announced, or one it was reached at */
-	if (!paddr_eq(&r, &c->init_remote, true) && c->nrem < PM_MAX_REM) {
-		unsigned int i;
-
-		for (i = 0; i < c->nrem; i++)
-			if (paddr_eq(&c->rem[i], &r, true))
-				break;
-		if (i == c->nrem) {
-			c->rem_id[c->nrem] = d->remote_addr_id;
-			c->rem[c->nrem++] = r;
-		}
-	}
-	if (c->server_side)
-		c->announced = true; /* done by the mpsockd before us */
-	return 0;
+	return conn_find(token) != NULL;
 }
 
 static void forget_all(void)
@@ -980,25 +1018,127 @@ static void forget_all(void)
 	nconns = 0;
 }
 
-/* Every connection as sock_diag shows it now; then the policy. */
-static int discover(void)
+static int discover_msk(const struct mps_msk *m, void *data)
 {
 	struct pm_conn *c;
-	unsigned int b;
+	bool fresh;
+
+	(void)data;
+	if (!m->token || m->sock.state != TCP_ESTABLISHED)
+		return 0;
+	fresh = !conn_find(m->token);
+	c = conn_get(m->token);
+	if (!c)
+		return -ENOMEM;
+	c->seen = true;
+	if (!fresh && c->established)
+		return 0;
+	paddr_from(&c->init_local, &m->sock.local);
+	paddr_from(&c->init_remote, &m->sock.remote);
+	c->established = true;
+	/* refined by the subflows' flags below */
+	c->server_side = policy_state_listening(&m->sock.local);
+	if (!c->cookie_checked)
+		c->mode = policy_state_match_cookie_value(
+			c->token, m->sock.cookie, c->mode);
+	c->cookie_checked = true;
+	return 0;
+}
+
+static void note_remote(struct pm_conn *c, const struct paddr *r, __u8 id)
+{
+	unsigned int i;
+
+	if (paddr_eq(r, &c->init_remote, true) || c->nrem == PM_MAX_REM)
+		return;
+	for (i = 0; i < c->nrem; i++)
+		if (paddr_eq(&c->rem[i], r, true))
+			return;
+	c->rem_id[c->nrem] = id;
+	c->rem[c->nrem++] = *r;
+}
+
+static int discover_subflow(const struct mps_diag_subflow *d, void *data)
+{
+	struct pm_conn *c = conn_find(d->token);
+	struct paddr l, r;
+	struct pm_sf *sf;
+
+	(void)data;
+	if (!c || !c->seen)
+		return 0;
+	if (d->sock.state != TCP_ESTABLISHED && d->sock.state != TCP_SYN_SENT)
+		return 0;
+	paddr_from(&l, &d->sock.local);
+	paddr_from(&r, &d->sock.remote);
+	sf = sf_find(c, &l, &r);
+	if (!sf)
+		sf = sf_add(c, &l, &r);
+	if (!sf)
+		return 0;
+	sf->seen = true;
+	sf->local = l; /* an attempt of ours gets its port */
+	sf->up = d->sock.state == TCP_ESTABLISHED;
+	sf->backup = d->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
+	sf->loc_id = d->local_addr_id;
+	/* only the side that opened the connection asked for MP_CAPABLE */
+	if (paddr_eq(&l, &c->init_local, true) &&
+	    paddr_eq(&r, &c->init_remote, true))
+		c->server_side = !(d->flags & MPTCP_SUBFLOW_FLAG_MCAP_LOC);
+	note_remote(c, &r, d->remote_addr_id);
+	if (c->server_side)
+		c->announced = true; /* done by the mpsockd before us */
+	return 0;
+}
+
+/*
+ * What the kernel lists now replaces what we believed, merged into the
+ * records we have, so that back-off and attempts in flight survive; a
+ * failed dump changes nothing.
+ */
+static int discover(void)
+{
+	long now = now_ms();
+	struct pm_conn *c, *next;
+	unsigned int b, i;
 	int err;
 
-	forget_all();
 	policy_state_scan_listeners();
+	FOR_EACH_CONN(c, b)
+	{
+		c->seen = false;
+		for (i = 0; i < c->nsf; i++)
+			c->sf[i].seen = false;
+	}
 	err = mps_diag_msk_dump(discover_msk, NULL);
 	if (!err)
 		err = mps_diag_subflow_dump(discover_subflow, NULL);
 	if (err)
 		return err;
-	FOR_EACH_CONN(c, b)
-	{
-		c->mode = policy_state_mode(c->token);
-		apply(c);
+	for (b = 0; b < PM_BUCKETS; b++) {
+		for (c = buckets[b]; c; c = next) {
+			next = c->next;
+			if (!c->seen) {
+				/* closed while we were not listening */
+				policy_state_forget(c->token);
+				conn_free(c->token);
+				continue;
+			}
+			/* gone, except attempts younger than the dump */
+			for (i = 0; i < c->nsf;) {
+				struct pm_sf *sf = &c->sf[i];
+
+				if (!sf->seen &&
+				    (sf->up || now - sf->since_ms > 2000))
+					sf_remove(c, sf);
+				else
+					i++;
+			}
+		}
 	}
+	policy_state_prune(conn_known);
+	FOR_EACH_CONN(c, b)
+	apply(c);
 	return 0;
 }
 

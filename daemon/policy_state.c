@@ -20,6 +20,8 @@
 #define MAX_COOKIES 4096
 /* a socket registered before connect() that never connected is forgotten */
 #define COOKIE_TTL_S 600
+/* forgetting closed connections is written lazily, at most this often */
+#define FLUSH_MS 500
 #define MAX_LISTEN_PORTS 1024
 
 struct tok_entry {
@@ -38,6 +40,8 @@ static struct tok_entry *tokens[STATE_BUCKETS];
 static struct cookie_entry cookies[MAX_COOKIES];
 static unsigned int ncookies;
 static char *state_path;
+static bool dirty;
+static struct timespec last_save;
 static __be16 listen_ports[MAX_LISTEN_PORTS];
 static unsigned int nlisten;
 
@@ -92,6 +96,22 @@ static void save(void)
 		rename(tmp, state_path);
 	else
 		unlink(tmp);
+	dirty = false;
+	clock_gettime(CLOCK_MONOTONIC, &last_save);
+}
+
+void policy_state_flush(bool now)
+{
+	struct timespec t;
+	long ms;
+
+	if (!dirty)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (t.tv_sec - last_save.tv_sec) * 1000 +
+	     (t.tv_nsec - last_save.tv_nsec) / 1000000;
+	if (now || ms >= FLUSH_MS)
+		save();
 }
 
 static int tok_set(__u32 token, int mode)
@@ -168,10 +188,36 @@ int policy_state_set(__u32 token, int mode)
 	return err;
 }
 
+/*
+ * A closed connection: written lazily, since a claim that outlives its
+ * connection by a moment harms nobody, and rewriting the file at every
+ * close of a claimed connection would.
+ */
 void policy_state_forget(__u32 token)
 {
-	if (*tok_slot(token))
-		policy_state_set(token, MPSOCK_MODE_DEFAULT);
+	if (*tok_slot(token)) {
+		tok_set(token, MPSOCK_MODE_DEFAULT);
+		dirty = true;
+	}
+}
+
+void policy_state_prune(bool (*known)(__u32 token))
+{
+	struct tok_entry **pp, *t;
+	unsigned int b;
+
+	for (b = 0; b < STATE_BUCKETS; b++) {
+		for (pp = &tokens[b]; (t = *pp);) {
+			if (known(t->token)) {
+				pp = &t->next;
+				continue;
+			}
+			*pp = t->next;
+			free(t);
+			dirty = true;
+		}
+	}
+	policy_state_flush(true);
 }
 
 bool policy_state_has_cookies(void)
@@ -187,14 +233,18 @@ int policy_state_set_cookie(__u64 cookie, int mode, char *msg, size_t len)
 	for (i = 0; i < ncookies; i++)
 		if (cookies[i].cookie == cookie)
 			break;
+	(void)msg;
+	(void)len;
 	if (i == ncookies && ncookies == MAX_COOKIES) {
-		snprintf(msg, len,
-			 "too many sockets wait to connect with a "
-			 "mode");
-		return -ENOSPC;
-	}
-	if (i == ncookies)
+		unsigned int j;
+
+		/* full: the registration closest to expiry makes room */
+		for (i = 0, j = 1; j < ncookies; j++)
+			if (cookies[j].expires < cookies[i].expires)
+				i = j;
+	} else if (i == ncookies) {
 		ncookies++;
+	}
 	cookies[i].cookie = cookie;
 	cookies[i].mode = mode;
 	cookies[i].expires = time(NULL) + COOKIE_TTL_S;
@@ -205,12 +255,18 @@ int policy_state_set_cookie(__u64 cookie, int mode, char *msg, size_t len)
 int policy_state_match_cookie(__u32 token, int mode)
 {
 	struct mps_msk m;
-	unsigned int i;
 
 	if (mps_diag_msk_get(token, &m))
 		return mode;
+	return policy_state_match_cookie_value(token, m.sock.cookie, mode);
+}
+
+int policy_state_match_cookie_value(__u32 token, __u64 cookie, int mode)
+{
+	unsigned int i;
+
 	for (i = 0; i < ncookies; i++) {
-		if (cookies[i].cookie != m.sock.cookie)
+		if (cookies[i].cookie != cookie)
 			continue;
 		mode = cookies[i].mode;
 		cookies[i] = cookies[--ncookies];

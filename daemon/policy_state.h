@@ -21,6 +21,11 @@ bool policy_state_has_cookies(void);
 int policy_state_set_cookie(__u64 cookie, int mode, char *msg, size_t len);
 /* The mode registered for @token's socket before it connected, if any. */
 int policy_state_match_cookie(__u32 token, int mode);
+int policy_state_match_cookie_value(__u32 token, __u64 cookie, int mode);
+/* Forget the connections @known no longer knows (after a rediscovery). */
+void policy_state_prune(bool (*known)(__u32 token));
+/* Writes what changed, at most every few hundred milliseconds. */
+void policy_state_flush(bool now);
 
 /* Ports with a listener: how a rediscovered connection's side is told. */
 void policy_state_scan_listeners(void);

@@ -209,7 +209,7 @@ static int dump_done_cb(const struct nlmsghdr *nlh, void *data)
  * fit the request's 8-bit field.
  */
 static int diag_exchange(struct dump_ctx *d, __u8 family, bool dump,
-			 __u32 token)
+			 __u32 token, __u32 states)
 {
 	static mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {
 		[NLMSG_ERROR] = dump_error_cb,
@@ -239,7 +239,7 @@ static int diag_exchange(struct dump_ctx *d, __u8 family, bool dump,
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->sdiag_family = family;
 	req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
-	req->idiag_states = STATES_NOT_LISTEN;
+	req->idiag_states = states;
 	if (d->mptcp) {
 		req->sdiag_protocol = 0;
 		mnl_attr_put_u32(nlh, INET_DIAG_REQ_PROTOCOL, IPPROTO_MPTCP);
@@ -280,9 +280,9 @@ int mps_diag_msk_dump(mps_msk_cb cb, void *data)
 	int err;
 
 	/* sock_diag dispatches on the family: one dump per family */
-	err = diag_exchange(&d, AF_INET, true, 0);
+	err = diag_exchange(&d, AF_INET, true, 0, STATES_NOT_LISTEN);
 	if (!err)
-		err = diag_exchange(&d, AF_INET6, true, 0);
+		err = diag_exchange(&d, AF_INET6, true, 0, STATES_NOT_LISTEN);
 	return err;
 }
 
@@ -299,19 +299,24 @@ int mps_diag_msk_get(__u32 token, struct mps_msk *out)
 
 	memset(out, 0, sizeof(*out));
 	/* the kernel finds the socket by token whatever the family */
-	err = diag_exchange(&d, AF_INET, false, token);
+	err = diag_exchange(&d, AF_INET, false, token, STATES_NOT_LISTEN);
 	if (!err && !out->has_info)
 		err = -ENOENT;
 	return err;
 }
 
-int mps_diag_subflow_dump(mps_subflow_cb cb, void *data)
+int mps_diag_subflow_dump_states(__u32 states, mps_subflow_cb cb, void *data)
 {
 	struct dump_ctx d = {.sf_cb = cb, .data = data};
 	int err;
 
-	err = diag_exchange(&d, AF_INET, true, 0);
+	err = diag_exchange(&d, AF_INET, true, 0, states);
 	if (!err)
-		err = diag_exchange(&d, AF_INET6, true, 0);
+		err = diag_exchange(&d, AF_INET6, true, 0, states);
 	return err;
+}
+
+int mps_diag_subflow_dump(mps_subflow_cb cb, void *data)
+{
+	return mps_diag_subflow_dump_states(STATES_NOT_LISTEN, cb, data);
 }

@@ -99,6 +99,9 @@ typedef int (*mps_subflow_cb)(const struct mps_diag_subflow *sf, void *data);
 int mps_diag_msk_dump(mps_msk_cb cb, void *data);
 int mps_diag_msk_get(__u32 token, struct mps_msk *out);
 int mps_diag_subflow_dump(mps_subflow_cb cb, void *data);
+/* @states: a mask of 1 << TCP_* */
+int mps_diag_subflow_dump_states(__u32 states, mps_subflow_cb cb,
+				 void *data);
 
 /* genl.c: the "mptcp_pm" generic netlink family */
 struct mps_genl {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 #include "broker_proto.h"
@@ -17,6 +18,8 @@
 
 static _Thread_local __u32 claimed[CLAIM_CACHE];
 static _Thread_local unsigned int claimed_next;
+/* no mpsockd answered: do not knock for every call of the next second */
+static _Thread_local time_t no_broker_until;
 
 static int mode_request(int fd, int mode, struct mps_reply *rep)
 {
@@ -42,6 +45,8 @@ int mps_mode_set(int fd, int mode, char *msg, size_t len)
 		snprintf(msg, len, "not an MPTCP socket");
 		return -EOPNOTSUPP;
 	}
+	/* a connection handed back is claimed again by the next call */
+	memset(claimed, 0, sizeof(claimed));
 	err = mode_request(fd, mode, &rep);
 	snprintf(msg, len, "%s", rep.msg);
 	/* no broker: no path manager to tell, which the caller should know */
@@ -65,7 +70,15 @@ void mps_mode_claim(int fd)
 	for (i = 0; i < CLAIM_CACHE; i++)
 		if (claimed[i] == token)
 			return;
-	claimed[claimed_next++ % CLAIM_CACHE] = token;
-	/* best effort: without a broker there is no policy to stop */
-	mode_request(fd, MPSOCK_MODE_MANUAL, &rep);
+	if (time(NULL) < no_broker_until)
+		return;
+	/*
+	 * Best effort: without a broker there is no policy to stop.  Only a
+	 * claim that was heard is remembered: one made while mpsockd is
+	 * down is made again by a later call.
+	 */
+	if (mode_request(fd, MPSOCK_MODE_MANUAL, &rep) == 0)
+		claimed[claimed_next++ % CLAIM_CACHE] = token;
+	else if (strstr(rep.msg, "no mpsockd"))
+		no_broker_until = time(NULL) + 1;
 }
