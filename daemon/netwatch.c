@@ -24,8 +24,11 @@
 #define IFF_LOWER_UP 0x10000
 #endif
 
-#define NW_MAX_LINKS 64
-#define NW_MAX_ADDRS 256
+/* a link with many VFs describes itself in more than a page */
+#define NW_BUF_SIZE 32768
+
+#define NW_MAX_LINKS 256
+#define NW_MAX_ADDRS 1024
 
 struct nw_state {
 	struct nw_link links[NW_MAX_LINKS];
@@ -196,7 +199,7 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 /* A dump on a socket of its own, so that it never mixes with the groups. */
 static int dump(int type)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NW_BUF_SIZE];
 	struct mnl_socket *d;
 	struct nlmsghdr *nlh;
 	struct rtgenmsg *g;
@@ -224,6 +227,8 @@ static int dump(int type)
 		if (r <= MNL_CB_STOP)
 			break;
 	}
+	if (n < 0)
+		r = -1;
 out:
 	r = r < 0 ? -errno : 0;
 	mnl_socket_close(d);
@@ -286,12 +291,15 @@ int netwatch_open(const struct nw_ops *o)
 
 void netwatch_readable(void)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NW_BUF_SIZE];
 	ssize_t n;
 
 	while (nl) {
-		n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), MSG_DONTWAIT);
-		if (n > 0)
+		n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf),
+			 MSG_DONTWAIT | MSG_TRUNC);
+		if (n > (ssize_t)sizeof(buf))
+			resync(); /* a message we could not read whole */
+		else if (n > 0)
 			mnl_cb_run(buf, n, 0, 0, msg_cb, NULL);
 		else if (n < 0 && errno == ENOBUFS)
 			resync();
