@@ -1,0 +1,340 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# mpsockd killed (-9) under load and started again: 100 MPTCP connections
+# stream data through the checksum server the whole time.  While it is
+# down, a control call fails fast with EPERM, mpsock_set_mode() with
+# EOPNOTSUPP, and some subflows are reset behind its back; after the
+# restart it finds every connection again (sock_diag) and its claims and
+# modes (the state file), and opens only what is missing: per connection
+# the (local address, remote address) pairs in ss -tiM are unique and as
+# many as the policy wants, ip mptcp monitor shows no subflow beyond
+# those, the claimed connection is left alone, the same client's control
+# call works again, and every byte of every stream is verified.
+
+. "$(dirname "$0")/lib.sh"
+
+: "${MPSOCK_PMCLIENT:=$_TESTNET_ROOT/build/tests/tools/mpsock-pmclient}"
+: "${MPSOCK_TESTSRV:=$_TESTNET_ROOT/build/tests/tools/mpsock-testsrv}"
+
+export TESTNET_CLIENT_PM=userspace
+netns_setup
+CLI_NS=/run/netns/$TESTNET_CLI_NS
+SRV_NS=/run/netns/$TESTNET_SRV_NS
+T=$TESTNET_TMP
+CK=5203 # the checksum server
+NCONN=100
+W4=$TESTNET_CLI_WIFI4 C4=$TESTNET_CLI_CELL4 S1=$TESTNET_SRV_WIFI4
+declare -A CL_PID CL_FD CL_SPORT CL_TOK
+BG_PIDS=()
+
+cleanup()
+{
+	local n p
+
+	for n in "${!CL_PID[@]}"; do
+		kill "${CL_PID[$n]}" 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}" ${D_PID:-}; do
+		kill "$p" 2>/dev/null
+	done
+	[ -n "${CTL_PID:-}" ] && kill "$CTL_PID" 2>/dev/null
+	for n in "${!CL_PID[@]}"; do
+		wait "${CL_PID[$n]}" 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}" ${D_PID:-}; do
+		wait "$p" 2>/dev/null
+	done
+	testnet_down
+}
+trap cleanup EXIT
+
+cli() { nsenter --net="$CLI_NS" -- "$@"; }
+
+# poll SECS CMD...: run CMD every 0.1 s until it succeeds (at most SECS s)
+poll()
+{
+	local i n=$(($1 * 10))
+
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+flat() { "$@" | tr '\n' ' '; }
+lines() { printf '%s\n' "$@" | sort; }
+
+# cl_start NAME ARGS...: mpsock-pmclient ARGS (ending HOST PORT) in the
+# client namespace, commands through a fifo
+cl_start()
+{
+	local name=$1 fd
+
+	shift
+	mkfifo "$T/$name.in"
+	nsenter --net="$CLI_NS" -- "$MPSOCK_PMCLIENT" "$@" <"$T/$name.in" \
+		>"$T/$name.out" 2>&1 &
+	CL_PID[$name]=$!
+	exec {fd}>"$T/$name.in"
+	CL_FD[$name]=$fd
+	if ! poll 20 grep -q '^ready' "$T/$name.out"; then
+		echo "# client $name did not connect:" >&2
+		sed 's/^/# /' "$T/$name.out" >&2
+		return 1
+	fi
+	CL_SPORT[$name]=$(awk '$1 == "conn" && $2 == 0 {
+		sub(/sport=/, "", $3); print $3 }' "$T/$name.out")
+	poll 5 eval "CL_TOK[$name]=\$(tok_of ${CL_SPORT[$name]}); [ -n \"\${CL_TOK[$name]}\" ]"
+}
+
+cl_cmd()
+{
+	local n
+
+	n=$(wc -l <"$T/$1.out")
+	echo "$2" >&"${CL_FD[$1]}"
+	poll 10 eval "[ \$(wc -l <'$T/$1.out') -gt $n ]"
+	REPLY_LINE=$(tail -n 1 "$T/$1.out")
+}
+
+cl_stop()
+{
+	local rc fd=${CL_FD[$1]}
+
+	echo stop >&"$fd"
+	exec {fd}>&-
+	wait "${CL_PID[$1]}"
+	rc=$?
+	unset "CL_PID[$1]"
+	VERIFIED=$(grep '^verified' "$T/$1.out")
+	return $rc
+}
+
+# ss_sf PORT: "TOKEN LOCAL REMOTE b=.. B=.." for each client subflow to PORT
+ss_sf()
+{
+	cli ss -tinMH state established "( dport = :$1 )" | awk '
+	/^[^ \t]/ { l = $(NF-1); r = $NF; gsub(/%[^:\]]*/, "", l); next }
+	/tcp-ulp-mptcp/ {
+		fl = ""; tok = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^flags:/) fl = substr($i, 7)
+			if ($i ~ /^token:/) {
+				t = $i
+				gsub(/[()\/]/, " ", t)
+				split(t, p, " ")
+				# ss omits leading zeros, ip mptcp monitor not
+				tok = sprintf("%8s", p[3])
+				gsub(/ /, "0", tok)
+			}
+		}
+		printf "%s %s %s b=%d B=%d\n", tok, l, r,
+			(index(fl, "b") > 0), (index(fl, "B") > 0)
+	}'
+}
+
+# tok_of SPORT: the token of the connection with a subflow from SPORT
+tok_of()
+{
+	ss_sf $CK | awk -v sp="$1" '
+	{ n = split($2, a, ":"); if (a[n] == sp) { print $1; exit } }'
+}
+
+# view NAME: "LOCALADDR REMOTEADDR b=.." of each subflow of NAME's connection
+view()
+{
+	ss_sf $CK | awk -v t="${CL_TOK[$1]}" '$1 == t { l = $2; r = $3
+		sub(/:[0-9]+$/, "", l); sub(/:[0-9]+$/, "", r)
+		print l, r, $4 }' | sort
+}
+
+expect_view()
+{
+	poll "${4:-5}" eval "[ \"\$(view $2)\" = \"$3\" ]"
+	same "$1" "$3" "$(view "$2")"
+}
+
+# load_report: for each of the load's connections (their tokens in
+# $T/L.toks), its subflows' address pairs; prints "conns=N good=M" and a
+# line for each connection that does not have exactly one subflow
+# $W4 -> $S1 and one $C4 -> $S1
+load_report()
+{
+	ss_sf $CK | awk -v want="$W4>$S1,$C4>$S1" -v toks="$T/L.toks" '
+	BEGIN { while ((getline t <toks) > 0) mine[t] = 1 }
+	$1 in mine { l = $2; r = $3
+		sub(/:[0-9]+$/, "", l); sub(/:[0-9]+$/, "", r)
+		p[$1] = p[$1] " " l ">" r }
+	END {
+		for (t in mine) {
+			if (!(t in p)) { print "missing", t; continue }
+			n = split(substr(p[t], 2), a, " ")
+			# sort the pairs (few: insertion sort)
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && a[j] < a[j-1]; j--) {
+					x = a[j]; a[j] = a[j-1]; a[j-1] = x
+				}
+			s = a[1]
+			for (i = 2; i <= n; i++) s = s "," a[i]
+			conns++
+			if (s == want) good++
+			else print "bad", t, s
+		}
+		printf "conns=%d good=%d\n", conns, good
+	}'
+}
+
+load_ok()
+{
+	load_report >"$T/report"
+	[ "$(tail -n 1 "$T/report")" = "conns=$NCONN good=$NCONN" ]
+}
+
+report_check()
+{
+	poll "$2" load_ok
+	check "$1 ($(tail -n 1 "$T/report"))" load_ok
+	head -n 5 "$T/report" | grep -v '^conns=' | sed 's/^/# /'
+}
+
+# ------------------------------------------------------------------- setup
+
+nsenter --net="$SRV_NS" -- "$MPSOCK_TESTSRV" --port $CK --mode checksum \
+	--pidfile "$T/ck.pid" </dev/null >"$T/ck.log" 2>&1 &
+echo $! >>"$T/pids"
+poll 5 test -s "$T/ck.pid" || { echo "Bail out! checksum server"; exit 1; }
+
+start_mpsockd "policy fullmesh"
+grep -q serving "$T/mpsockd.log" || { echo "Bail out! mpsockd"; exit 1; }
+FULL2=$(lines "$W4 $S1 b=0" "$C4 $S1 b=0")
+
+# an unprivileged client: its control calls go through mpsockd
+PUB=$(dirname "$(probe_for_anyone)")
+cp "$MPSOCK_CTL" "$PUB/mpsock-ctl"
+MPSOCK_CTL_BIN=$PUB/mpsock-ctl
+PORT=$TESTNET_MPTCP_PORT
+CTL_HOST=$S1
+# shellcheck disable=SC2046
+ctl_start $(unpriv_prefix) || not_ok "unprivileged control client connected"
+expect "unprivileged client: data flows" echo "ok bytes=5"
+
+# a claimed connection and one in handover mode, chosen before connect
+cl_start K -m manual -r 10000 "$S1" $CK || not_ok "client K connected"
+check "K: mpsock_set_mode(MANUAL) before connect" grep -qx "mode ok" "$T/K.out"
+cl_start HM -m handover -r 10000 "$S1" $CK || not_ok "client HM connected"
+HO2=$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")
+expect_view "HM: handover, the cell subflow backup" HM "$HO2"
+
+# the load
+cl_start L -n $NCONN -r 50000 "$S1" $CK || not_ok "$NCONN connections opened"
+awk '$1 == "conn" { sub(/sport=/, "", $3); print $3 }' "$T/L.out" |
+	sort >"$T/L.ports"
+ss_sf $CK | awk -v ports="$T/L.ports" '
+	BEGIN { while ((getline p <ports) > 0) mine[p] = 1 }
+	{ n = split($2, a, ":"); if (a[n] in mine) print $1 }' | sort -u >"$T/L.toks"
+check "the load: $NCONN connections in ss ($(wc -l <"$T/L.toks"))" \
+	test "$(wc -l <"$T/L.toks")" = $NCONN
+report_check "before: every connection has one wifi and one cell subflow" 10
+stays_k()
+{
+	sleep "$1"
+	[ "$(view K)" = "$W4 $S1 b=0" ]
+}
+check "K (claimed): its single subflow only ($(flat view K))" stays_k 0
+
+# ---------------------------------------------------------- kill -9 under load
+cl_cmd L stats
+SENT_BEFORE=$REPLY_LINE
+kill -KILL "$D_PID"
+wait "$D_PID" 2>/dev/null
+D_PID=
+cat "$T/mpsockd.log" >>"$T/mpsockd-all.log"
+: >"$T/mpsockd.log"
+
+t0=$(date +%s%N)
+ctl "open $C4:0 $S1:0"
+t1=$(date +%s%N)
+check "mpsockd down: a control call fails with EPERM ($REPLY_LINE)" \
+	eval "[[ '$REPLY_LINE' == 'err EPERM'* ]]"
+check "mpsockd down: and fails fast ($(((t1 - t0) / 1000000)) ms)" \
+	test $(((t1 - t0) / 1000000)) -lt 1000
+cl_start Z -m manual "$S1" $CK || not_ok "client Z connected"
+check "mpsockd down: mpsock_set_mode fails with EOPNOTSUPP ($(grep '^mode' "$T/Z.out"))" \
+	grep -q "^mode err EOPNOTSUPP" "$T/Z.out"
+# a connection made while mpsockd is down: nobody opens its subflows yet
+cl_start N -r 10000 "$S1" $CK || not_ok "client N connected"
+
+# subflows reset behind mpsockd's back: the cell subflows of 10 connections
+head -n 10 "$T/L.toks" >"$T/killed.toks"
+KILL_PORTS=$(ss_sf $CK | awk -v toks="$T/killed.toks" -v c="$C4:" '
+	BEGIN { while ((getline t <toks) > 0) k[t] = 1 }
+	$1 in k && index($2, c) == 1 { sub(/.*:/, "", $2); print $2 }')
+FILTER=$(for p in $KILL_PORTS; do printf 'sport = :%s or ' "$p"; done)
+cli ss -K -t state established src "$C4" "( ${FILTER% or } )" >/dev/null
+load_report >"$T/report"
+check "10 cell subflows reset with ss -K ($(grep -c '^bad' "$T/report") connections short)" \
+	test "$(grep -c "^bad .* $W4>$S1\$" "$T/report")" = 10
+sleep 1
+check "mpsockd down: N still has only its initial subflow" \
+	test "$(view N)" = "$W4 $S1 b=0"
+
+# ------------------------------------------------------------------ restart
+cl_cmd L stats
+SENT_RESTART=${REPLY_LINE##*min=}
+nsenter --net="$CLI_NS" ip mptcp monitor >"$T/restart.mon" &
+BG_PIDS+=($!)
+MON_PID=$!
+sleep 0.2
+start_mpsockd "policy fullmesh"
+check "mpsockd restarted" grep -q serving "$T/mpsockd.log"
+sed 's/^/# /' "$T/mpsockd.log"
+
+report_check "after: every connection has one wifi and one cell subflow again" 5
+expect_view "after: N, made while it was down, gets its cell subflow" N "$FULL2"
+sleep 1.5
+report_check "after: 1.5 s later still exactly those (no duplicate pairs)" 0
+kill "$MON_PID"
+wait "$MON_PID" 2>/dev/null
+NEW_SF=$(grep -c "SF_ESTABLISHED" "$T/restart.mon")
+check "ip mptcp monitor: 12 subflows opened after the restart (10 reset, N, Z), no more ($NEW_SF)" \
+	test "$NEW_SF" = 12
+grep "SF_ESTABLISHED" "$T/restart.mon" | grep -vq "saddr4=$C4 " &&
+	echo "# unexpected: a subflow not from $C4 after the restart"
+check "after: K stays claimed, one subflow ($(flat view K))" \
+	test "$(view K)" = "$W4 $S1 b=0"
+check "after: HM keeps its handover mode ($(flat view HM))" \
+	test "$(view HM)" = "$HO2"
+check "after: Z (no mode: mpsockd was down) gets the policy's subflows" \
+	poll 3 eval "[ \"\$(view Z)\" = \"$FULL2\" ]"
+
+expect "after: the same client's control call works again" \
+	"open $C4:0 $TESTNET_SRV_CELL4:0 wait 3000" "ok id=*"
+ctl_stop
+
+# the streams go on, then every byte is checked
+sleep 2
+for n in K HM N Z; do
+	cl_stop "$n"
+	check "$n: every byte verified ($VERIFIED)" test $? = 0
+done
+cl_stop L
+rc=$?
+check "the load: every byte of the $NCONN streams verified ($VERIFIED)" \
+	test "$rc" = 0
+grep -v '^conn .* ok' "$T/L.out" | grep -v '^conn .* sport=' | head -n 5 |
+	sed 's/^/# /'
+MIN_FINAL=${VERIFIED##*min=}
+check "each stream carried data across the restart (before: $SENT_BEFORE, min at restart $SENT_RESTART, min at the end $MIN_FINAL)" \
+	test "${MIN_FINAL:-0}" -gt "${SENT_RESTART:-0}"
+
+kill "$D_PID"
+wait "$D_PID" 2>/dev/null
+D_PID=
+if [ "$_tap_failed" -gt 0 ]; then
+	echo "# mpsockd's log:" >&2
+	cat "$T/mpsockd-all.log" "$T/mpsockd.log" | sed 's/^/#   /' >&2
+fi
+finish

@@ -1,0 +1,653 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# mpsockd as the client namespace's path manager (userspace PM): each
+# policy (fullmesh, ndiffports, single, interface rules) and mode
+# (aggregate, handover, interactive), per-connection modes and claims
+# (mpsock_set_mode() before connect, a control call, DEFAULT handing
+# back), address add/remove and link down/up, a configuration reloaded by
+# SIGHUP (and an invalid one refused), the addresses a server announces
+# with its own mpsockd, and failed attempts backing off.  Every outcome is
+# read from ss -tiM (client and server), ip mptcp monitor or tcpdump, and
+# every stream carries data that the checksum server verifies at the end.
+
+. "$(dirname "$0")/lib.sh"
+
+: "${MPSOCK_PMCLIENT:=$_TESTNET_ROOT/build/tests/tools/mpsock-pmclient}"
+: "${MPSOCK_TESTSRV:=$_TESTNET_ROOT/build/tests/tools/mpsock-testsrv}"
+
+export TESTNET_CLIENT_PM=userspace
+netns_setup
+CLI_NS=/run/netns/$TESTNET_CLI_NS
+SRV_NS=/run/netns/$TESTNET_SRV_NS
+T=$TESTNET_TMP
+CK=5203 # the checksum server
+W4=$TESTNET_CLI_WIFI4 C4=$TESTNET_CLI_CELL4
+S1=$TESTNET_SRV_WIFI4 S2=$TESTNET_SRV_CELL4
+declare -A CL_PID CL_FD CL_SPORT CL_PORT CL_TOK
+BG_PIDS=()
+
+cleanup()
+{
+	local n p
+
+	for n in "${!CL_PID[@]}"; do
+		kill "${CL_PID[$n]}" 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}" ${D_PID:-} ${SD_PID:-} ${CTL_PID:-}; do
+		kill "$p" 2>/dev/null
+	done
+	for n in "${!CL_PID[@]}"; do
+		wait "${CL_PID[$n]}" 2>/dev/null
+	done
+	for p in "${BG_PIDS[@]}" ${D_PID:-} ${SD_PID:-}; do
+		wait "$p" 2>/dev/null
+	done
+	testnet_down
+}
+trap cleanup EXIT
+
+cli() { nsenter --net="$CLI_NS" -- "$@"; }
+srv() { nsenter --net="$SRV_NS" -- "$@"; }
+
+# poll SECS CMD...: run CMD every 0.1 s until it succeeds (at most SECS s)
+poll()
+{
+	local i n=$(($1 * 10))
+
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# ------------------------------------------------------------------ mpsockd
+
+# pm_start CONFIG: (re)start the client's mpsockd with that configuration
+pm_start()
+{
+	pm_stop
+	start_mpsockd "$1"
+	if ! grep -q serving "$T/mpsockd.log"; then
+		echo "# mpsockd did not start with: $1" >&2
+		sed 's/^/# /' "$T/mpsockd.log" >&2
+		return 1
+	fi
+}
+
+pm_stop()
+{
+	[ -n "${D_PID:-}" ] || return 0
+	kill "$D_PID"
+	wait "$D_PID" 2>/dev/null
+	D_PID=
+	cat "$T/mpsockd.log" >>"$T/mpsockd-all.log"
+	: >"$T/mpsockd.log"
+}
+
+# ------------------------------------------------- clients (mpsock-pmclient)
+
+# cl_start NAME ARGS...: a client in the client namespace against the
+# checksum server (ARGS end with HOST PORT), commands through a fifo
+cl_start()
+{
+	local name=$1 fd
+
+	shift
+	rm -f "$T/$name.in"
+	mkfifo "$T/$name.in"
+	nsenter --net="$CLI_NS" -- "$MPSOCK_PMCLIENT" "$@" <"$T/$name.in" \
+		>"$T/$name.out" 2>&1 &
+	CL_PID[$name]=$!
+	exec {fd}>"$T/$name.in"
+	CL_FD[$name]=$fd
+	if ! poll 10 grep -q '^ready' "$T/$name.out"; then
+		echo "# client $name did not connect:" >&2
+		sed 's/^/# /' "$T/$name.out" >&2
+		return 1
+	fi
+	CL_SPORT[$name]=$(awk '$1 == "conn" && $2 == 0 {
+		sub(/sport=/, "", $3); print $3 }' "$T/$name.out")
+	cl_token "$name"
+}
+
+# cl_token NAME: find and keep the token of NAME's (first) connection
+cl_token()
+{
+	local i
+
+	for i in $(seq 50); do
+		CL_TOK[$1]=$(tok_of "$(cl_port "$1")" "${CL_SPORT[$1]}")
+		[ -n "${CL_TOK[$1]}" ] && return 0
+		sleep 0.1
+	done
+	echo "# no token found for $1" >&2
+	return 1
+}
+
+# cl_cmd NAME CMD: one command; its answer in REPLY_LINE
+cl_cmd()
+{
+	local n
+
+	n=$(wc -l <"$T/$1.out")
+	echo "$2" >&"${CL_FD[$1]}"
+	poll 10 eval "[ \$(wc -l <'$T/$1.out') -gt $n ]"
+	REPLY_LINE=$(tail -n 1 "$T/$1.out")
+}
+
+# cl_stop NAME: stop it; VERIFIED is its "verified" line, returns its status
+cl_stop()
+{
+	local rc fd=${CL_FD[$1]}
+
+	echo stop >&"$fd"
+	exec {fd}>&-
+	wait "${CL_PID[$1]}"
+	rc=$?
+	unset "CL_PID[$1]"
+	VERIFIED=$(grep '^verified' "$T/$1.out")
+	return $rc
+}
+
+# check_verified NAME: stop client NAME, every byte arrived
+check_verified()
+{
+	cl_stop "$1"
+	local rc=$?
+
+	check "$1: every byte the server received is verified ($VERIFIED)" \
+		test "$rc" = 0
+	[ "$rc" = 0 ] || grep -v '^conn .* ok' "$T/$1.out" | sed 's/^/# /'
+}
+
+# -------------------------------------------------------- what ss -tiM shows
+
+# ss_sf NS FILTER: "TOKEN LOCAL REMOTE b=.. B=.." for every MPTCP subflow
+ss_sf()
+{
+	nsenter --net="$1" -- ss -tinMH state established "$2" | awk '
+	/^[^ \t]/ { l = $(NF-1); r = $NF; gsub(/%[^:\]]*/, "", l); next }
+	/tcp-ulp-mptcp/ {
+		fl = ""; tok = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i ~ /^flags:/) fl = substr($i, 7)
+			if ($i ~ /^token:/) {
+				t = $i
+				gsub(/[()\/]/, " ", t)
+				split(t, p, " ")
+				# ss omits leading zeros, ip mptcp monitor not
+				tok = sprintf("%8s", p[3])
+				gsub(/ /, "0", tok)
+			}
+		}
+		gsub(/::ffff:/, "", l); gsub(/::ffff:/, "", r)
+		printf "%s %s %s b=%d B=%d\n", tok, l, r,
+			(index(fl, "b") > 0), (index(fl, "B") > 0)
+	}'
+}
+
+cl_port() { echo "${CL_PORT[$1]:-$CK}"; }
+
+# tok_of PORT SPORT: the client's token of the connection to PORT that has
+# a subflow from local port SPORT
+tok_of()
+{
+	ss_sf "$CLI_NS" "( dport = :$1 )" | awk -v sp="$2" '
+	{ n = split($2, a, ":"); if (a[n] == sp) { print $1; exit } }'
+}
+
+# sel TOKEN: ss_sf lines on stdin of that connection, sorted, as
+# "LOCALADDR REMOTEADDR b=.. B=.." (ports dropped)
+sel()
+{
+	awk -v t="$1" '$1 == t { l = $2; r = $3
+		sub(/:[0-9]+$/, "", l); sub(/:[0-9]+$/, "", r)
+		gsub(/[][]/, "", l); gsub(/[][]/, "", r)
+		print l, r, $4, $5 }' | sort
+}
+
+# view NAME: client NAME's connection as the client's ss shows it,
+# "LOCAL REMOTE b=LOCALBACKUP" per subflow
+view()
+{
+	ss_sf "$CLI_NS" "( dport = :$(cl_port "$1") )" | sel "${CL_TOK[$1]}" |
+		cut -d' ' -f1-3
+}
+
+# ports NAME: the local ports of its subflows
+ports()
+{
+	ss_sf "$CLI_NS" "( dport = :$(cl_port "$1") )" | awk -v t="${CL_TOK[$1]}" '
+	$1 == t { n = split($2, a, ":"); print a[n] }' | sort -n
+}
+
+token() { echo "${CL_TOK[$1]}"; }
+
+# stoken NAME: the server's token of NAME's connection
+stoken()
+{
+	local ps
+
+	ps=" $(ports "$1" | tr '\n' ' ')"
+	ss_sf "$SRV_NS" "( sport = :$(cl_port "$1") )" | awk -v ps="$ps" '
+	{ n = split($3, a, ":"); if (index(ps, " " a[n] " ")) { print $1; exit } }'
+}
+
+# sview NAME: the same connection as the server's ss shows it (found by
+# the ports of the client's subflows), "CLIENTADDR SERVERADDR B=.." where
+# B is the client's backup flag as the server knows it
+sview()
+{
+	local ps stok
+
+	ps=" $(ports "$1" | tr '\n' ' ')"
+	ss_sf "$SRV_NS" "( sport = :$(cl_port "$1") )" >"$T/sview"
+	stok=$(awk -v ps="$ps" '{ n = split($3, a, ":")
+		if (index(ps, " " a[n] " ")) { print $1; exit } }' "$T/sview")
+	[ -n "$stok" ] || return 0
+	sel "$stok" <"$T/sview" | awk '{ print $2, $1, $4 }' | sort
+}
+
+# expect_view TEST NAME EXPECTED [SECS] [VIEWFN]: wait (default 5 s) for
+# the view to become EXPECTED; then compare
+expect_view()
+{
+	local fn=${5:-view}
+
+	poll "${4:-5}" eval "[ \"\$($fn $2)\" = \"$3\" ]"
+	same "$1" "$3" "$($fn "$2")"
+}
+
+# stays TEST NAME EXPECTED SECS: the view is EXPECTED now and SECS later
+stays()
+{
+	local a b
+
+	a=$(view "$2")
+	sleep "$4"
+	b=$(view "$2")
+	if [ "$a" = "$3" ] && [ "$b" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1"
+		echo "# wanted: $3" | sed '2,$s/^/# /'
+		echo "# at first: $a" | sed '2,$s/^/# /'
+		echo "# ${4}s later: $b" | sed '2,$s/^/# /'
+	fi
+}
+
+flat() { "$@" | tr '\n' ' '; }
+lines() { printf '%s\n' "$@" | sort; }
+
+# -------------------------------------------------------------- witnesses
+
+mon_start()
+{
+	nsenter --net="$2" ip mptcp monitor >"$T/$1.mon" &
+	BG_PIDS+=($!)
+	MON_PID=$!
+	sleep 0.2
+}
+
+# mon_has NAME PATTERN: monitor NAME printed a line matching PATTERN
+# (waiting up to 2 s); if not, show what it printed
+mon_has()
+{
+	poll 2 grep -q -- "$2" "$T/$1.mon" && return 0
+	sed "s/^/# $1: /" "$T/$1.mon"
+	return 1
+}
+
+# restore_links: the routes (and IPv6 addresses) a link down removed
+restore_links()
+{
+	cli ip -batch - <<-EOF 2>/dev/null
+	link set wifi up
+	link set cell up
+	route replace default via $S1 dev wifi
+	route replace 10.0.1.0/24 dev wifi src $W4 table 101
+	route replace default via $S1 dev wifi table 101
+	route replace 10.0.2.0/24 dev cell src $C4 table 102
+	route replace default via $S2 dev cell table 102
+	EOF
+	cli ip -6 -batch - <<-EOF 2>/dev/null
+	addr replace $TESTNET_CLI_WIFI6/64 dev wifi nodad
+	addr replace $TESTNET_CLI_CELL6/64 dev cell nodad
+	route replace default via $TESTNET_SRV_WIFI6 dev wifi
+	route replace fd00:1::/64 dev wifi table 101
+	route replace default via $TESTNET_SRV_WIFI6 dev wifi table 101
+	route replace fd00:2::/64 dev cell table 102
+	route replace default via $TESTNET_SRV_CELL6 dev cell table 102
+	EOF
+}
+
+# the checksum server, stopped by testnet_down (its pid file is in $T)
+nsenter --net="$SRV_NS" -- "$MPSOCK_TESTSRV" --port $CK --mode checksum --pidfile "$T/ck.pid" \
+	</dev/null >"$T/ck.log" 2>&1 &
+echo $! >>"$T/pids"
+poll 5 test -s "$T/ck.pid" || { echo "Bail out! checksum server"; exit 1; }
+
+FULL2=$(lines "$W4 $S1 b=0" "$C4 $S1 b=0")
+ONE=$(lines "$W4 $S1 b=0")
+
+# ============================================ fullmesh, aggregate (default)
+pm_start "$(printf 'policy fullmesh\nmode aggregate')" ||
+	not_ok "mpsockd starts with policy fullmesh"
+mon_start full "$CLI_NS"
+cl_start A -r 50000 "$S1" $CK || not_ok "client A connected"
+expect_view "fullmesh: a subflow from wifi and one from cell, none backup" \
+	A "$FULL2"
+check "fullmesh: ip mptcp monitor saw SF_ESTABLISHED $C4 -> $S1, not backup" \
+	mon_has full "SF_ESTABLISHED.*token=$(token A).*saddr4=$C4 daddr4=$S1 .*backup=0"
+expect_view "fullmesh: the server's ss shows the same two subflows" \
+	A "$(lines "$W4 $S1 B=0" "$C4 $S1 B=0")" 2 sview
+stays "fullmesh: still exactly these two a second later (no duplicates)" \
+	A "$FULL2" 1
+
+cl_start V6 -r 20000 "$TESTNET_SRV_WIFI6" $CK || not_ok "client V6 connected"
+expect_view "fullmesh, IPv6 peer: subflows from the IPv6 addresses only" \
+	V6 "$(lines "$TESTNET_CLI_WIFI6 $TESTNET_SRV_WIFI6 b=0" \
+		"$TESTNET_CLI_CELL6 $TESTNET_SRV_WIFI6 b=0")"
+
+# claiming before connect: the policy leaves the connection alone
+cl_start M -m manual "$S1" $CK || not_ok "client M connected"
+check "mpsock_set_mode(MANUAL) before connect succeeds" \
+	grep -qx "mode ok" "$T/M.out"
+cl_start R "$S1" $CK || not_ok "client R connected"
+expect_view "a connection opened after it gets its two subflows" R "$FULL2"
+stays "the MANUAL connection keeps its single subflow" M "$ONE" 1
+cl_cmd M "mode 0 default"
+check "mpsock_set_mode(DEFAULT) hands it back ($REPLY_LINE)" \
+	test "$REPLY_LINE" = ok
+expect_view "handed back: the policy gives it its cell subflow" M "$FULL2"
+
+# a mode of its own: handover for one connection while the rest aggregate
+cl_start H -m handover -r 50000 "$S1" $CK || not_ok "client H connected"
+expect_view "mpsock_set_mode(HANDOVER) before connect: one active, cell backup" \
+	H "$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")"
+expect_view "the server's ss shows the cell subflow as the peer's backup" \
+	H "$(lines "$W4 $S1 B=0" "$C4 $S1 B=1")" 2 sview
+
+# a control call claims: a subflow it closes does not come back (the
+# control client holds a connection to the echo server)
+ctl_claim()
+{
+	local id
+
+	PORT=$TESTNET_MPTCP_PORT
+	MPSOCK_CTL_BIN=$MPSOCK_CTL
+	CTL_HOST=$S1
+	ctl_start nsenter --net="$CLI_NS" -- || return 1
+	CL_PORT[C]=$PORT
+	CL_SPORT[C]=$(cli ss -tnH state established "( dport = :$PORT )" |
+		awk '{ print $(NF-1) }' | sed 's/.*://' | head -n 1)
+	cl_token C
+	expect "control connection: data flows" echo "ok bytes=5"
+	expect_view "control connection: the policy gives it two subflows" \
+		C "$FULL2"
+	ctl list
+	id=$(echo "$REPLY_LINE" | awk -v l="local=$C4:" \
+		'index($4, l) == 1 { sub(/id=/, "", $2); print $2 }')
+	expect "control call: reset its cell subflow (id $id)" "close $id rst" ok
+	stays "claimed by that call: the policy does not reopen it" C "$ONE" 1.5
+	expect "control call: it opens a cell subflow of its own" \
+		"open $C4:0 $S2:0 wait 3000" "ok id=*"
+	return 0
+}
+ctl_claim || not_ok "control connection opened"
+
+# without a claim a subflow that dies comes back (after its backoff)
+A_CELL=$(ss_sf "$CLI_NS" "( dport = :$CK )" | awk -v t="$(token A)" \
+	-v c="$C4:" '$1 == t && index($2, c) == 1 { sub(/.*:/, "", $2); print $2 }')
+cli ss -K -t state established src "$C4" "( sport = :$A_CELL )" >/dev/null
+check "ss -K reset A's cell subflow (port $A_CELL)" \
+	poll 1 eval "[ -n '$A_CELL' ] && ! ports A | grep -qx '$A_CELL'"
+expect_view "unclaimed: the policy opens a new cell subflow for A" A "$FULL2" 3
+check "unclaimed: from another port ($(flat ports A))" \
+	eval "! ports A | grep -qx '$A_CELL'"
+
+# an address appears, then goes away
+testnet_add_client_addr cell 10.0.2.3/24
+expect_view "address added: fullmesh adds a subflow from 10.0.2.3" A \
+	"$(lines "$W4 $S1 b=0" "10.0.2.3 $S1 b=0" "$C4 $S1 b=0")"
+check "address added: the claimed connection gets nothing ($(flat view C))" \
+	eval "! view C | grep -q '^10.0.2.3 '"
+mon_start srv-rm "$SRV_NS"
+SRV_MON=$MON_PID
+A_STOK=$(stoken A)
+cli ip addr del 10.0.2.3/24 dev cell
+expect_view "address removed: its subflow is gone at once (client ss)" \
+	A "$FULL2" 1
+expect_view "address removed: the server dropped its side too (RM_ADDR)" \
+	A "$(lines "$W4 $S1 B=0" "$C4 $S1 B=0")" 1 sview
+check "address removed: the server's ip mptcp monitor saw REMOVED for A" \
+	mon_has srv-rm "REMOVED.*token=$A_STOK"
+kill "$SRV_MON"
+
+# the cell link goes down, and up again
+cli ip link set cell down
+expect_view "cell down: A's cell subflow is reset at once" A "$ONE" 1
+check "cell down: the server dropped its side at once" \
+	poll 1 eval "! sview A | grep -q '^$C4 '"
+check "cell down: the claimed connection's cell subflow is left alone" \
+	eval "view C | grep -q '^$C4 $S2 '"
+restore_links
+expect_view "cell up: A gets its cell subflow back" A "$FULL2" 5
+expect_view "cell up: and so does M (handed back)" M "$FULL2" 3
+check_verified A
+check_verified M
+check_verified H
+check_verified V6
+check_verified R
+ctl_stop
+kill "$MON_PID" 2>/dev/null
+
+# ============================================================ interfaces
+pm_start "$(printf 'policy fullmesh\ninterface cell backup')" ||
+	not_ok "mpsockd starts with interface cell backup"
+cl_start B -r 20000 "$S1" $CK || not_ok "client B connected"
+expect_view "interface cell backup: the cell subflow joins as backup" \
+	B "$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")"
+check_verified B
+
+pm_start "$(printf 'policy fullmesh\ninterface cell never')" ||
+	not_ok "mpsockd starts with interface cell never"
+cl_start N "$S1" $CK || not_ok "client N connected"
+stays "interface cell never: no subflow from cell" N "$ONE" 1
+check_verified N
+
+# ============================================================ ndiffports
+pm_start "policy ndiffports 3" || not_ok "mpsockd starts with ndiffports 3"
+cl_start D -r 20000 "$S1" $CK || not_ok "client D connected"
+expect_view "ndiffports 3: three subflows, all over the initial pair" D \
+	"$(lines "$W4 $S1 b=0" "$W4 $S1 b=0" "$W4 $S1 b=0")"
+check "ndiffports 3: from three different ports ($(flat ports D))" \
+	test "$(ports D | sort -u | wc -l)" = 3
+stays "ndiffports 3: no more later" D \
+	"$(lines "$W4 $S1 b=0" "$W4 $S1 b=0" "$W4 $S1 b=0")" 1
+check_verified D
+
+# ============================================ single, then SIGHUP reloads
+pm_start "policy single" || not_ok "mpsockd starts with policy single"
+cl_start S -r 20000 "$S1" $CK || not_ok "client S connected"
+stays "single: the initial subflow only" S "$ONE" 1
+printf 'policy fullmesh\nmode handover\nbogus-keyword 1\nmax-subflows 99\n' \
+	>"$T/mpsockd.conf"
+kill -HUP "$D_PID"
+check "invalid file on SIGHUP: errors logged as FILE:LINE" \
+	poll 2 eval "grep -q '$T/mpsockd.conf:3: ' '$T/mpsockd.log' &&
+		grep -q '$T/mpsockd.conf:4: ' '$T/mpsockd.log'"
+check "invalid file on SIGHUP: nothing reported as reloaded" \
+	eval "! grep -q 'configuration reloaded' '$T/mpsockd.log'"
+grep "mpsockd.conf:" "$T/mpsockd.log" | sed 's/^/# /'
+cl_start S2 "$S1" $CK || not_ok "client S2 connected"
+stays "invalid file: the old policy (single) still rules new connections" \
+	S2 "$ONE" 1
+check "invalid file: and existing ones ($(flat view S))" \
+	test "$(view S)" = "$ONE"
+printf 'policy fullmesh\n' >"$T/mpsockd.conf"
+kill -HUP "$D_PID"
+expect_view "SIGHUP single -> fullmesh: the existing connection gets its cell subflow" \
+	S "$FULL2"
+expect_view "SIGHUP single -> fullmesh: and so does the other one" S2 "$FULL2"
+check "the log says: configuration reloaded: policy fullmesh" \
+	grep -q "configuration reloaded: policy fullmesh" "$T/mpsockd.log"
+printf 'policy fullmesh\nmode handover\n' >"$T/mpsockd.conf"
+kill -HUP "$D_PID"
+expect_view "SIGHUP aggregate -> handover: the existing connection keeps one active" \
+	S "$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")"
+check_verified S
+check_verified S2
+
+# a connection that closes before it is fully established leaves nothing
+# behind: the kernel sends its ESTABLISHED after CLOSED (ip mptcp monitor)
+early_close()
+{
+	local tok
+
+	mon_start early "$CLI_NS"
+	sleep 1 | cli "$MPSOCK_CTL" "$S1" $CK >/dev/null 2>&1
+	sleep 1.5
+	kill "$MON_PID"
+	tok=$(awk '/CLOSED/ { sub(/token=/, "", $3); print $3; exit }' "$T/early.mon")
+	sed 's/^/# /' "$T/early.mon"
+	[ -n "$tok" ] && ! grep -q "policy: $tok:" "$T/mpsockd.log"
+}
+check "a connection closed before any data: no attempt for it after CLOSED" \
+	early_close
+grep "policy: .*: open" "$T/mpsockd.log" | tail -n 3 | sed 's/^/# /'
+
+# ================================================= handover, link down/up
+pm_start "$(printf 'policy fullmesh\nmode handover')" ||
+	not_ok "mpsockd starts in handover mode"
+mon_start ho-srv "$SRV_NS"
+cl_start HO -r 100000 "$S1" $CK || not_ok "client HO connected"
+expect_view "handover: wifi carries the data, cell is backup" HO \
+	"$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")"
+sleep 1
+HO_ACKED=$(cli ss -tinH state established src "$C4" "( dport = :$CK )" |
+	grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | sort -n | tail -n 1)
+check "handover: the backup subflow carried no data (bytes_acked ${HO_ACKED:-?})" \
+	test "${HO_ACKED:-999999}" -lt 2000
+cli ip link set wifi down
+expect_view "wifi down: cell takes over (backup off), wifi reset" HO \
+	"$(lines "$C4 $S1 b=0")" 1
+expect_view "wifi down: the server saw MP_PRIO and dropped wifi (RM_ADDR)" \
+	HO "$(lines "$C4 $S1 B=0")" 2 sview
+check "wifi down: the server's ip mptcp monitor saw SF_PRIORITY backup=0" \
+	mon_has ho-srv "PRIO.*daddr[46]=[:f]*$C4 .*backup=0"
+restore_links
+expect_view "wifi up: a wifi subflow comes back, as backup" HO \
+	"$(lines "$W4 $S1 b=1" "$C4 $S1 b=0")" 5
+check_verified HO
+kill "$MON_PID"
+
+# ============================================================= interactive
+pm_start "$(printf 'policy fullmesh\nmode interactive\ninteractive-interval 300')" ||
+	not_ok "mpsockd starts in interactive mode"
+cl_start IA -r 400000 "$S1" $CK || not_ok "client IA connected"
+expect_view "interactive: one active subflow, the cell one backup" IA \
+	"$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")"
+# wifi gets slow: a 1 Mbit/s bottleneck that the stream queues behind
+check "a 1 Mbit/s token bucket on wifi (tc qdisc tbf)" \
+	cli tc qdisc add dev wifi root tbf rate 1mbit burst 3000 latency 300ms
+expect_view "interactive: wifi slowed down, the faster cell becomes active" \
+	IA "$(lines "$W4 $S1 b=1" "$C4 $S1 b=0")" 6
+stays "interactive: and stays active (one active subflow)" IA \
+	"$(lines "$W4 $S1 b=1" "$C4 $S1 b=0")" 1
+cli tc qdisc del dev wifi root
+check_verified IA
+
+# =========================================== a server announcing addresses
+# the server's namespace gets the userspace PM and an mpsockd of its own
+if srv test -e /proc/sys/net/mptcp/path_manager; then
+	srv sysctl -q -w net.mptcp.path_manager=userspace
+else
+	srv sysctl -q -w net.mptcp.pm_type=1
+fi
+srv_pm_start()
+{
+	printf '%s\n' "$1" >"$T/srv-mpsockd.conf"
+	nsenter --net="$SRV_NS" -- "$MPSOCKD" -f "$T/srv-mpsockd.conf" --state "$T/srv-mpsockd.state" \
+		>/dev/null 2>>"$T/srv-mpsockd.log" &
+	SD_PID=$!
+	poll 5 grep -q serving "$T/srv-mpsockd.log"
+}
+srv_pm_start "$(printf 'policy single\nannounce %s' "$S2")" ||
+	not_ok "server's mpsockd starts"
+pm_start "policy fullmesh" || not_ok "client's mpsockd starts"
+mon_start ann "$CLI_NS"
+cl_start AN -r 50000 "$S1" $CK || not_ok "client AN connected"
+check "client's ip mptcp monitor shows ANNOUNCED $S2" \
+	mon_has ann "ANNOUNCED.*token=$(token AN).*daddr4=$S2"
+ALL4=$(lines "$W4 $S1 b=0" "$W4 $S2 b=0" "$C4 $S1 b=0" "$C4 $S2 b=0")
+expect_view "fullmesh with the announced address: every local x remote pair" \
+	AN "$ALL4"
+expect_view "the server accepted the joins: its ss shows the four" AN \
+	"$(lines "$W4 $S1 B=0" "$W4 $S2 B=0" "$C4 $S1 B=0" "$C4 $S2 B=0")" 2 sview
+stays "and no more (no duplicate pairs)" AN "$ALL4" 1
+
+# max-subflows: at most that many besides the initial one
+printf 'policy fullmesh\nmax-subflows 2\n' >"$T/mpsockd.conf"
+kill -HUP "$D_PID"
+poll 2 eval "[ \$(grep -c 'configuration reloaded' '$T/mpsockd.log') -ge 1 ]"
+cl_start MX "$S1" $CK || not_ok "client MX connected"
+poll 3 eval "[ \$(view MX | wc -l) -ge 3 ]"
+sleep 1
+check "max-subflows 2: three subflows, distinct pairs ($(flat view MX))" \
+	eval "[ \$(view MX | wc -l) = 3 ] && [ \$(view MX | sort -u | wc -l) = 3 ] &&
+		view MX | grep -q '^$W4 $S1 '"
+check_verified MX
+check_verified AN
+kill "$MON_PID"
+
+# the server now announces a port nobody listens on: joins are refused
+printf 'policy single\nannounce %s port 9\n' "$S2" >"$T/srv-mpsockd.conf"
+kill -HUP "$SD_PID"
+poll 2 grep -q "configuration reloaded" "$T/srv-mpsockd.log"
+nsenter --net="$CLI_NS" -- tcpdump -i any -nn -tt -U --immediate-mode -w "$T/bo.pcap" \
+	"tcp dst port 9 and tcp[tcpflags] & tcp-syn != 0" 2>/dev/null &
+BG_PIDS+=($!)
+DUMP_PID=$!
+poll 5 test -s "$T/bo.pcap"
+cl_start BO -r 20000 "$S1" $CK || not_ok "client BO connected"
+expect_view "refused joins: the working subflows are there" BO "$FULL2"
+sleep 4.5
+kill "$DUMP_PID"
+wait "$DUMP_PID" 2>/dev/null
+tcpdump -nn -tt -r "$T/bo.pcap" 2>/dev/null >"$T/bo.txt"
+# gaps SRC: the seconds between the SYNs to port 9 from SRC
+gaps()
+{
+	awk -v s=" $1." 'index($0, s) {
+		if (n++) printf "%.3f\n", $1 - last
+		last = $1 }' "$T/bo.txt"
+}
+for src in $W4 $C4; do
+	n=$(grep -c " $src\.[0-9]* > $S2\.9:" "$T/bo.txt")
+	g=$(gaps "$src" | tr '\n' ' ')
+	check "refused joins from $src: a few attempts in 4.5 s, no storm ($n)" \
+		test "$n" -ge 3 -a "$n" -le 9
+	# doubling: each wait 1.5 times the last at least (50 ms of
+	# scheduling jitter allowed), the last 4 times the first
+	check "refused joins from $src: each wait longer than the last ($g)" \
+		eval "gaps $src | awk 'NR == 1 { first = \$1 }
+			NR > 1 && \$1 < 1.5 * prev - 0.05 { bad = 1 }
+			{ prev = \$1 } END { exit bad || NR < 3 || prev < 4 * first }'"
+done
+check_verified BO
+kill "$SD_PID"
+wait "$SD_PID" 2>/dev/null
+SD_PID=
+
+pm_stop
+if [ "$_tap_failed" -gt 0 ]; then
+	echo "# mpsockd's log (client):" >&2
+	sed 's/^/#   /' "$T/mpsockd-all.log" >&2
+	echo "# mpsockd's log (server):" >&2
+	sed 's/^/#   /' "$T/srv-mpsockd.log" >&2
+fi
+finish
