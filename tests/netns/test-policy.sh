@@ -542,6 +542,13 @@ check "wifi down: the server's ip mptcp monitor saw SF_PRIORITY backup=0" \
 restore_links
 expect_view "wifi up: a wifi subflow comes back, as backup" HO \
 	"$(lines "$W4 $S1 b=1" "$C4 $S1 b=0")" 5
+HO_CELL=$(ss_sf "$CLI_NS" "( dport = :$CK )" | awk -v t="$(token HO)" \
+	-v c="$C4:" '$1 == t && index($2, c) == 1 { sub(/.*:/, "", $2); print $2 }')
+cli ss -K -t state established src "$C4" "( sport = :$HO_CELL )" >/dev/null
+expect_view "handover: the active (cell) subflow reset: wifi takes over, cell back as backup" \
+	HO "$(lines "$W4 $S1 b=0" "$C4 $S1 b=1")" 3
+check "handover: that cell subflow is a new one ($(flat ports HO))" \
+	eval "[ -n '$HO_CELL' ] && ! ports HO | grep -qx '$HO_CELL'"
 check_verified HO
 kill "$MON_PID"
 
