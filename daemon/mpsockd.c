@@ -157,8 +157,13 @@ static int drop_caps(void)
 	 */
 	if (syscall(SYS_capget, &hdr, have) < 0)
 		return -errno;
+	/*
+	 * CAP_SYS_NICE: to run as a real-time task for the few calls the
+	 * kernel's own work must not overtake (drop_local() in policy.c).
+	 */
 	data[0].effective = data[0].permitted =
-		((1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE)) &
+		((1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE) |
+		 (1u << CAP_SYS_NICE)) &
 		have[0].permitted;
 	/* the BPF map of per-subflow options is updated with bpf() */
 	data[1].effective = data[1].permitted =

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <malloc.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -95,6 +96,25 @@ static struct {
 	struct paddr local, remote;
 } tombstones[PM_TOMBSTONES];
 static unsigned int tomb_next;
+
+/*
+ * Connections that closed: the kernel can report a connection's CLOSED
+ * before its ESTABLISHED (one that dies during the handshake), which must
+ * not bring a record back.
+ */
+#define PM_CLOSED_RING 256
+static __u32 closed_ring[PM_CLOSED_RING];
+static unsigned int closed_next;
+
+static bool recently_closed(__u32 token)
+{
+	unsigned int i;
+
+	for (i = 0; i < PM_CLOSED_RING; i++)
+		if (closed_ring[i] == token)
+			return true;
+	return false;
+}
 
 static void retry_at(struct pm_conn *c, long when)
 {
@@ -688,6 +708,7 @@ void policy_event(const struct mps_event *ev)
 	struct pm_conn *c;
 
 	if (ev->type == MPTCP_EVENT_CLOSED) {
+		closed_ring[closed_next++ % PM_CLOSED_RING] = ev->token;
 		conn_free(ev->token);
 		policy_state_forget(ev->token);
 		return;
@@ -697,7 +718,9 @@ void policy_event(const struct mps_event *ev)
 	case MPTCP_EVENT_ESTABLISHED:
 	case MPTCP_EVENT_SUB_ESTABLISHED:
 	case MPTCP_EVENT_ANNOUNCED:
-		c = conn_get(ev->token);
+		c = conn_find(ev->token);
+		if (!c && !recently_closed(ev->token))
+			c = conn_get(ev->token);
 		break;
 	default: /* a late event of a connection we no longer know */
 		c = conn_find(ev->token);
@@ -769,11 +792,13 @@ static bool sf_from(const struct pm_sf *sf, const struct paddr *addr,
  */
 static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 {
+	struct sched_param fifo = {.sched_priority = 1}, other = {0};
 	struct sockaddr_storage l, r;
-	char msg[MPS_MSG_LEN];
+	char msg[MPS_MSG_LEN] = "";
 	struct mps_genl *g;
-	bool lost_active = false, any = false;
+	bool lost_active = false, any = false, rt;
 	unsigned int i;
+	int err;
 
 	/* first: none of them is a candidate any more */
 	for (i = 0; i < c->nsf; i++) {
@@ -794,6 +819,17 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 		if (next)
 			set_backup(c, next, false);
 	}
+	/*
+	 * Reset first: the kernel (6.18) puts RM_ADDR on the first subflow
+	 * that can send, which must not be a dead one.  It sends RM_ADDR only
+	 * for an address a listed subflow or an announcement uses, and a reset
+	 * subflow leaves the list at once: announcing the address again just
+	 * before withdrawing it makes the withdrawal go out on a live path.
+	 * Id 0 (the first subflow's address) cannot be announced: withdrawing
+	 * it works only while the reset subflow is still listed, which we try
+	 * to be first for (a real-time task for these few calls).
+	 */
+	rt = sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
@@ -804,12 +840,7 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 		mps_diag_destroy_tuple(&l, &r, 0);
 		tombstone_add(c->token, &sf->local, &sf->remote);
 	}
-	/*
-	 * RM_ADDR once per address id, while the reset subflows are still
-	 * listed (the kernel sends it only for an address some subflow or an
-	 * announcement uses) and no longer usable (so it goes out on a live
-	 * path).
-	 */
+	/* RM_ADDR once per address id: the peer drops its side at once */
 	for (i = 0; i < c->nsf;) {
 		__u8 id = c->sf[i].loc_id;
 		unsigned int j;
@@ -818,13 +849,23 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 			i++;
 			continue;
 		}
-		if (!mps_genl_cached(&g))
-			mps_pm_remove(g, c->token, id, msg, sizeof(msg));
+		err = mps_genl_cached(&g);
+		if (!err && id) {
+			paddr_to(&c->sf[i].local, &l);
+			mps_addr_set_port(&l, 0);
+			mps_pm_announce(g, c->token, &l, id, msg, sizeof(msg));
+		}
+		if (!err)
+			err = mps_pm_remove(g, c->token, id, msg, sizeof(msg));
+		if (err && id)
+			log_fail(c, "withdraw the address", err, msg);
 		for (j = c->nsf; j-- > i;)
 			if (sf_from(&c->sf[j], addr, ifindex) &&
 			    c->sf[j].loc_id == id)
 				sf_remove(c, &c->sf[j]);
 	}
+	if (rt)
+		sched_setscheduler(0, SCHED_OTHER, &other);
 	apply(c); /* room for the paths that remain */
 }
 
