@@ -102,7 +102,8 @@ bench_finish()
 		echo "$NAME: mpsockd died during the run: $(cat "$LOG")" >&2
 		rc=1
 	fi
-	other=$(grep -v -e "serving" -e "unknown request type" "$LOG")
+	other=$(grep -v -e "serving" -e "unknown request type" \
+		-e "path manager: policy" "$LOG")
 	if [[ -n $other ]]; then
 		echo "$NAME: mpsockd reported:" >&2
 		echo "$other" | head -20 >&2

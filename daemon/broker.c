@@ -941,6 +941,10 @@ int broker_run(const struct broker_opts *o)
 	}
 	ev.data.ptr = &tag_netwatch;
 	epoll_ctl(ep, EPOLL_CTL_ADD, nw, &ev);
+	/* watched before the first wait: events from now on are acted on */
+	ev.data.ptr = &tag_events;
+	epoll_ctl(ep, EPOLL_CTL_ADD, mnl_socket_get_fd(events.nl), &ev);
+	events_watched = true;
 	fprintf(stderr, "mpsockd: serving @%s\n", MPS_BROKER_NAME);
 
 	while (!stopping) {

@@ -859,6 +859,11 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 			err = mps_pm_remove(g, c->token, id, msg, sizeof(msg));
 		if (err && id)
 			log_fail(c, "withdraw the address", err, msg);
+		else if (err) /* lost the race described above */
+			log_fail(c,
+				 "withdraw the first address (the peer keeps "
+				 "its side until it times out)",
+				 err, msg);
 		for (j = c->nsf; j-- > i;)
 			if (sf_from(&c->sf[j], addr, ifindex) &&
 			    c->sf[j].loc_id == id)
