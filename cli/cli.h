@@ -28,6 +28,8 @@ void out_uint(const char *key, const char *textfmt, unsigned long long v);
 void out_double(const char *key, const char *textfmt, double v);
 void out_bool(const char *key, const char *text, bool v);
 void out_hex(const char *key, const char *textfmt, unsigned long long v);
+/* ADDR as text; returns its port, or -1 for an unknown family */
+int addr_text(const struct sockaddr_storage *ss, char *buf, size_t len);
 void out_addr(const char *key4, const char *key6, const char *pkey,
 	      const struct sockaddr_storage *ss);
 void out_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

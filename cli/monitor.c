@@ -5,7 +5,6 @@
  * namespace's whole event group is read directly; without it, mpsockd
  * forwards the events of the caller's own connections.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -81,17 +80,10 @@ static void print_addr(const char *k4, const char *k6,
 	const char *key;
 
 	mps_addr_unmap(&a);
-	if (a.ss_family == AF_INET) {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&a)->sin_addr, buf,
-			  sizeof(buf));
-		key = k4;
-	} else if (a.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&a)->sin6_addr,
-			  buf, sizeof(buf));
-		key = k6;
-	} else {
+	if (addr_text(&a, buf, sizeof(buf)) < 0)
 		return;
-	}
+	key = a.ss_family == AF_INET ? k4 : k6;
+	/* ports are fields of their own here */
 	snprintf(fmt, sizeof(fmt), " %s=%%s", key);
 	out_str(key, fmt, buf);
 }

@@ -156,33 +156,39 @@ void out_hex(const char *key, const char *textfmt, unsigned long long v)
  * An address and its port: JSON keys as ip mptcp monitor names them
  * (saddr4/saddr6, sport), text as ss prints them (ADDR:PORT, [ADDR6]:PORT).
  */
+int addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &s->sin_addr, buf, len);
+		return ntohs(s->sin_port);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &s->sin6_addr, buf, len);
+		return ntohs(s->sin6_port);
+	}
+	return -1;
+}
+
 void out_addr(const char *key4, const char *key6, const char *pkey,
 	      const struct sockaddr_storage *ss)
 {
 	char buf[INET6_ADDRSTRLEN];
-	unsigned int port;
+	int port = addr_text(ss, buf, sizeof(buf));
 
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &s->sin_addr, buf, sizeof(buf));
-		port = ntohs(s->sin_port);
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof(buf));
-		port = ntohs(s->sin6_port);
-	} else {
+	if (port < 0)
 		return;
-	}
 	if (cli.json) {
 		out_str(ss->ss_family == AF_INET ? key4 : key6, NULL, buf);
 		if (pkey)
 			out_uint(pkey, NULL, port);
 	} else if (ss->ss_family == AF_INET6) {
-		printf(pkey ? " [%s]:%u" : " %s", buf, port);
+		printf(pkey ? " [%s]:%d" : " %s", buf, port);
 	} else {
-		printf(pkey ? " %s:%u" : " %s", buf, port);
+		printf(pkey ? " %s:%d" : " %s", buf, port);
 	}
 }
 

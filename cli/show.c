@@ -74,14 +74,7 @@ static bool ids_find(const struct ids *ids, const struct mps_diag_subflow *sf,
 	unsigned int i;
 
 	for (i = 0; ids->known && i < ids->snap.count; i++) {
-		const struct mptcp_subflow_addrs *a = &ids->snap.info[i].addrs;
-
-		memset(&l, 0, sizeof(l));
-		memset(&r, 0, sizeof(r));
-		memcpy(&l, &a->ss_local, mps_sockaddr_len(a->sa_family));
-		memcpy(&r, &a->ss_remote, mps_sockaddr_len(a->sa_family));
-		mps_addr_unmap(&l);
-		mps_addr_unmap(&r);
+		mps_snapshot_tuple(&ids->snap, i, &l, &r);
 		if (mps_addr_equal(&l, &sf->sock.local, true) &&
 		    mps_addr_equal(&r, &sf->sock.remote, true)) {
 			*id = ids->snap.info[i].id;
@@ -123,20 +116,21 @@ static void print_subflow(const struct mps_diag_subflow *sf,
 	out_text(cli.oneline ? " " : "\t");
 	if (ids_find(ids, sf, &id))
 		out_uint("id", "id %llu ", id);
-	out_uint("locid", "locid %llu", sf->local_addr_id);
-	out_uint("remid", " remid %llu", sf->remote_addr_id);
+	out_uint("locid", "locid %llu", sf->mptcp.local_addr_id);
+	out_uint("remid", " remid %llu", sf->mptcp.remote_addr_id);
 	out_addr("saddr4", "saddr6", "sport", &sf->sock.local);
 	out_addr("daddr4", "daddr6", "dport", &sf->sock.remote);
 	out_str("state", " %s", tcp_state_name(sf->sock.state));
-	out_bool("backup", " backup", sf->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC);
+	out_bool("backup", " backup",
+		 sf->mptcp.flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC);
 	out_bool("backup_remote", " backup-remote",
-		 sf->flags & MPTCP_SUBFLOW_FLAG_BKUP_REM);
+		 sf->mptcp.flags & MPTCP_SUBFLOW_FLAG_BKUP_REM);
 	out_bool("join", " join",
-		 sf->flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC |
-			      MPTCP_SUBFLOW_FLAG_JOIN_REM));
+		 sf->mptcp.flags & (MPTCP_SUBFLOW_FLAG_JOIN_LOC |
+				    MPTCP_SUBFLOW_FLAG_JOIN_REM));
 	out_bool("fully_established", " fully-established",
-		 sf->flags & MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED);
-	out_hex("flags", NULL, sf->flags);
+		 sf->mptcp.flags & MPTCP_SUBFLOW_FLAG_FULLY_ESTABLISHED);
+	out_hex("flags", NULL, sf->mptcp.flags);
 	out_double("rtt", " rtt:%.3f", st.rtt_us / 1000.0);
 	out_double("rttvar", "/%.3f", st.rttvar_us / 1000.0);
 	out_uint("bytes_sent", " bytes_sent:%llu", st.bytes_sent);
@@ -172,7 +166,7 @@ static void print_connection(const struct mps_msk *m, const struct vec *sfs,
 		out_newline();
 	out_begin_array("subflows");
 	for (i = 0; i < sfs->n; i++)
-		if (sf[i].token == m->token)
+		if (sf[i].mptcp.token == m->token)
 			print_subflow(&sf[i], &ids);
 	out_end_array();
 	out_end_object();

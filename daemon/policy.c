@@ -944,7 +944,7 @@ void policy_netwatch_readable(void)
 static int rank_cb(const struct mps_diag_subflow *d, void *data)
 {
 	struct mps_tcp_stats st;
-	struct pm_conn *c = conn_find(d->token);
+	struct pm_conn *c = conn_find(d->mptcp.token);
 	struct paddr l, r;
 	struct pm_sf *sf;
 
@@ -1106,7 +1106,7 @@ static void note_remote(struct pm_conn *c, const struct paddr *r, __u8 id)
 
 static int discover_subflow(const struct mps_diag_subflow *d, void *data)
 {
-	struct pm_conn *c = conn_find(d->token);
+	struct pm_conn *c = conn_find(d->mptcp.token);
 	struct paddr l, r;
 	struct pm_sf *sf;
 
@@ -1125,13 +1125,14 @@ static int discover_subflow(const struct mps_diag_subflow *d, void *data)
 	sf->seen = true;
 	sf->local = l; /* an attempt of ours gets its port */
 	sf->up = d->sock.state == TCP_ESTABLISHED;
-	sf->backup = d->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
-	sf->loc_id = d->local_addr_id;
+	sf->backup = d->mptcp.flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
+	sf->loc_id = d->mptcp.local_addr_id;
 	/* only the side that opened the connection asked for MP_CAPABLE */
 	if (paddr_eq(&l, &c->init_local, true) &&
 	    paddr_eq(&r, &c->init_remote, true))
-		c->server_side = !(d->flags & MPTCP_SUBFLOW_FLAG_MCAP_LOC);
-	note_remote(c, &r, d->remote_addr_id);
+		c->server_side =
+			!(d->mptcp.flags & MPTCP_SUBFLOW_FLAG_MCAP_LOC);
+	note_remote(c, &r, d->mptcp.remote_addr_id);
 	if (c->server_side)
 		c->announced = true; /* done by the mpsockd before us */
 	return 0;

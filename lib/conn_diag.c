@@ -58,48 +58,6 @@ static void put_sockaddr(struct sockaddr_storage *ss, __u8 family,
 	mps_addr_unmap(ss);
 }
 
-static int sf_mptcp_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct mps_diag_subflow *sf = data;
-
-	switch (mnl_attr_get_type(attr)) {
-	case MPTCP_SUBFLOW_ATTR_TOKEN_LOC:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-			sf->token = mnl_attr_get_u32(attr);
-		break;
-	case MPTCP_SUBFLOW_ATTR_TOKEN_REM:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-			sf->token_remote = mnl_attr_get_u32(attr);
-		break;
-	case MPTCP_SUBFLOW_ATTR_FLAGS:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-			sf->flags = mnl_attr_get_u32(attr);
-		break;
-	case MPTCP_SUBFLOW_ATTR_ID_LOC:
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
-			sf->local_addr_id = mnl_attr_get_u8(attr);
-		break;
-	case MPTCP_SUBFLOW_ATTR_ID_REM:
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
-			sf->remote_addr_id = mnl_attr_get_u8(attr);
-		break;
-	default: /* newer kernels may add attributes: skip them */
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-static int sf_ulp_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct mps_diag_subflow *sf = data;
-
-	if (mnl_attr_get_type(attr) == INET_ULP_INFO_MPTCP) {
-		sf->is_mptcp = true;
-		return mnl_attr_parse_nested(attr, sf_mptcp_attr_cb, sf);
-	}
-	return MNL_CB_OK;
-}
-
 /* A shorter structure from an older kernel stays zero-filled at its end. */
 static void copy_info(void *dst, size_t dst_len, const struct nlattr *attr)
 {
@@ -126,8 +84,7 @@ static int dump_attr_cb(const struct nlattr *attr, void *data)
 		break;
 	case INET_DIAG_ULP_INFO:
 		if (!d->mptcp)
-			return mnl_attr_parse_nested(attr, sf_ulp_attr_cb,
-						     &d->sf);
+			return mps_diag_parse_ulp(attr, &d->sf.mptcp);
 		break;
 	default:
 		break;
@@ -162,7 +119,7 @@ static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 		d->msk.token = d->msk.info.mptcpi_token;
 		err = d->msk_cb(&d->msk, d->data);
 	} else {
-		if (!d->sf.is_mptcp)
+		if (!d->sf.mptcp.found)
 			return MNL_CB_OK;
 		err = d->sf_cb(&d->sf, d->data);
 	}

@@ -170,19 +170,6 @@ static __u32 snapshot_max_id(const struct mps_snapshot *snap)
 	return max;
 }
 
-static void sf_tuple(const struct mps_snapshot *snap, unsigned int i,
-		     struct sockaddr_storage *l, struct sockaddr_storage *r)
-{
-	const struct mptcp_subflow_addrs *a = &snap->info[i].addrs;
-
-	memset(l, 0, sizeof(*l));
-	memset(r, 0, sizeof(*r));
-	memcpy(l, &a->ss_local, mps_sockaddr_len(a->sa_family));
-	memcpy(r, &a->ss_remote, mps_sockaddr_len(a->sa_family));
-	mps_addr_unmap(l);
-	mps_addr_unmap(r);
-}
-
 /* The subflow SUBFLOW_CREATE just made: a new id with our addresses. */
 static int find_new(int fd, __u32 after, const struct sockaddr_storage *local,
 		    const struct sockaddr_storage *remote,
@@ -200,7 +187,7 @@ static int find_new(int fd, __u32 after, const struct sockaddr_storage *local,
 	for (i = 0; i < snap.count; i++) {
 		if (snap.info[i].id <= after || !mps_snapshot_live(&snap, i))
 			continue;
-		sf_tuple(&snap, i, &l, &r);
+		mps_snapshot_tuple(&snap, i, &l, &r);
 		if (!mps_addr_equal(&l, local, !!mps_addr_port(local)) ||
 		    !mps_addr_equal(&r, remote, true))
 			continue;
@@ -297,7 +284,7 @@ int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
 		if (snap->info[i].id == id && mps_snapshot_live(snap, i)) {
 			*idx = i;
 			res->id = id;
-			sf_tuple(snap, i, &res->local, &res->remote);
+			mps_snapshot_tuple(snap, i, &res->local, &res->remote);
 			return 0;
 		}
 	}

@@ -149,6 +149,14 @@ static int diag_mptcp_attr_cb(const struct nlattr *attr, void *data)
 	struct mps_sf_diag *d = data;
 
 	switch (mnl_attr_get_type(attr)) {
+	case MPTCP_SUBFLOW_ATTR_TOKEN_LOC:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			d->token = mnl_attr_get_u32(attr);
+		break;
+	case MPTCP_SUBFLOW_ATTR_TOKEN_REM:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			d->token_remote = mnl_attr_get_u32(attr);
+		break;
 	case MPTCP_SUBFLOW_ATTR_FLAGS:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
 			d->flags = mnl_attr_get_u32(attr);
@@ -176,6 +184,11 @@ static int diag_ulp_attr_cb(const struct nlattr *attr, void *data)
 		return mnl_attr_parse_nested(attr, diag_mptcp_attr_cb, d);
 	}
 	return MNL_CB_OK;
+}
+
+int mps_diag_parse_ulp(const struct nlattr *attr, struct mps_sf_diag *d)
+{
+	return mnl_attr_parse_nested(attr, diag_ulp_attr_cb, d);
 }
 
 static int diag_attr_cb(const struct nlattr *attr, void *data)

@@ -183,3 +183,17 @@ out:
 	}
 	return err;
 }
+
+/* Entry @i's addresses with their ports, v4-mapped ones as IPv4. */
+void mps_snapshot_tuple(const struct mps_snapshot *snap, unsigned int i,
+			struct sockaddr_storage *l, struct sockaddr_storage *r)
+{
+	const struct mptcp_subflow_addrs *a = &snap->info[i].addrs;
+
+	memset(l, 0, sizeof(*l));
+	memset(r, 0, sizeof(*r));
+	memcpy(l, &a->ss_local, mps_sockaddr_len(a->sa_family));
+	memcpy(r, &a->ss_remote, mps_sockaddr_len(a->sa_family));
+	mps_addr_unmap(l);
+	mps_addr_unmap(r);
+}

@@ -36,11 +36,12 @@ struct mps_snapshot {
 
 /* What sock_diag tells about one subflow. */
 struct mps_sf_diag {
+	__u32 token, token_remote; /* token: the connection's (local) one */
 	__u32 flags; /* MPTCP_SUBFLOW_FLAG_* */
 	__u32 ifindex; /* bound device, 0 if none */
 	__u8 local_addr_id;
 	__u8 remote_addr_id;
-	bool found;
+	bool found; /* an MPTCP subflow: the ULP info was there */
 };
 
 /* full_info.c */
@@ -48,6 +49,8 @@ int mps_snapshot_take(int fd, struct mps_snapshot *snap);
 void mps_snapshot_release(struct mps_snapshot *snap);
 int mps_full_info_errno(int fd, int err);
 int mps_subflow_tcp_info(int fd, __u32 id, void *info, socklen_t *len);
+void mps_snapshot_tuple(const struct mps_snapshot *snap, unsigned int i,
+			struct sockaddr_storage *l, struct sockaddr_storage *r);
 
 /*
  * The kernel keeps a closed initial subflow listed, and a listening MPTCP
@@ -60,10 +63,13 @@ static inline bool mps_snapshot_live(const struct mps_snapshot *snap,
 }
 
 /* diag.c */
+struct nlattr;
 int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
 		    unsigned int n, struct mps_sf_diag *out);
 int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 		     __u32 ifindex);
+/* An INET_DIAG_ULP_INFO attribute: sets @d->found if it is MPTCP's. */
+int mps_diag_parse_ulp(const struct nlattr *attr, struct mps_sf_diag *d);
 int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote,
 			   __u32 ifindex);
@@ -86,10 +92,7 @@ struct mps_msk {
 
 struct mps_diag_subflow {
 	struct mps_diag_sock sock;
-	__u32 token, token_remote; /* token: the connection's (local) one */
-	__u32 flags; /* MPTCP_SUBFLOW_FLAG_* */
-	__u8 local_addr_id, remote_addr_id;
-	bool is_mptcp;
+	struct mps_sf_diag mptcp;
 	__u8 tcpi[256]; /* the kernel's tcp_info, see tcp_stats.h */
 	__u32 tcpi_len;
 };
