@@ -65,13 +65,12 @@ void mps_mode_claim(int fd)
 	unsigned int i;
 	__u32 token;
 
-	if (mps_conn_token(fd, &token))
+	/* no broker lately: not even the token is worth reading */
+	if (time(NULL) < no_broker_until || mps_conn_token(fd, &token))
 		return;
 	for (i = 0; i < CLAIM_CACHE; i++)
 		if (claimed[i] == token)
 			return;
-	if (time(NULL) < no_broker_until)
-		return;
 	/*
 	 * Best effort: without a broker there is no policy to stop.  Only a
 	 * claim that was heard is remembered: one made while mpsockd is
