@@ -319,14 +319,7 @@ ss_sf()
 }
 
 # wait_for CMD...: up to 5 s for CMD to succeed
-wait_for()
-{
-	for _ in $(seq 50); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_for() { poll 5 "$@"; }
 
 nonempty() { [ -n "$(eval "$1")" ]; }
 TAB=$'\t'

@@ -288,3 +288,21 @@ start_mpsockd()
 		sleep 0.1
 	done
 }
+
+# poll SECS CMD...: run CMD every 0.1 s until it succeeds (at most SECS s)
+poll()
+{
+	local i n=$(($1 * 10))
+
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# flat CMD...: CMD's output on one line (for test names)
+flat() { "$@" | tr '\n' ' '; }
+# lines WORDS...: one per line, sorted (an expected view)
+lines() { printf '%s\n' "$@" | sort; }

@@ -51,21 +51,7 @@ trap cleanup EXIT
 
 cli() { nsenter --net="$CLI_NS" -- "$@"; }
 
-# poll SECS CMD...: run CMD every 0.1 s until it succeeds (at most SECS s)
-poll()
-{
-	local i n=$(($1 * 10))
 
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
-flat() { "$@" | tr '\n' ' '; }
-lines() { printf '%s\n' "$@" | sort; }
 
 # cl_start NAME ARGS...: mpsock-pmclient ARGS (ending HOST PORT) in the
 # client namespace, commands through a fifo

@@ -50,18 +50,6 @@ trap cleanup EXIT
 cli() { nsenter --net="$CLI_NS" -- "$@"; }
 srv() { nsenter --net="$SRV_NS" -- "$@"; }
 
-# poll SECS CMD...: run CMD every 0.1 s until it succeeds (at most SECS s)
-poll()
-{
-	local i n=$(($1 * 10))
-
-	shift
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	"$@"
-}
 
 # ------------------------------------------------------------------ mpsockd
 
@@ -279,8 +267,6 @@ stays()
 	fi
 }
 
-flat() { "$@" | tr '\n' ' '; }
-lines() { printf '%s\n' "$@" | sort; }
 
 # -------------------------------------------------------------- witnesses
 
