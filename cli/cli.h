@@ -57,6 +57,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 /* mpsock.c: argument helpers */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -32,6 +32,7 @@ static const char usage_text[] =
 	"[ wait ]\n"
 	"       mpsock [ OPTIONS ] close token TOKEN SUBFLOW [ reset ]\n"
 	"       mpsock [ OPTIONS ] backup token TOKEN SUBFLOW { on | off }\n"
+	"       mpsock [ OPTIONS ] check [ CAPABILITY... ]\n"
 	"       mpsock help\n"
 	"SUBFLOW := { id ID | local ADDR lport PORT remote ADDR rport PORT }\n"
 	"OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -t[imestamp] |\n"
@@ -173,7 +174,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } commands[] = {
 	{"show", cmd_show},   {"monitor", cmd_monitor}, {"open", cmd_open},
-	{"close", cmd_close}, {"backup", cmd_backup},	{"help", cmd_help},
+	{"close", cmd_close}, {"backup", cmd_backup},	{"check", cmd_check},
+	{"help", cmd_help},
 };
 
 static int dispatch(int argc, char **argv)

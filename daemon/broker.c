@@ -116,6 +116,7 @@ static const char *req_name(unsigned int type)
 		[MPS_REQ_SUBSCRIBE] = "subscribe",
 		[MPS_REQ_SUBSCRIBE_OWNER] = "subscribe-owner",
 		[MPS_REQ_MODE] = "mode",
+		[MPS_REQ_STATUS] = "status",
 	};
 
 	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
@@ -461,6 +462,26 @@ static void handle_mode(int fd, const struct mps_req *req,
 	rep->err = err;
 }
 
+/* Anyone may ask: nothing here is about a connection or a user. */
+static void handle_status(struct mps_reply *rep)
+{
+	struct mps_status st = {0};
+	struct mps_sockopt_caps caps;
+
+	_Static_assert(sizeof(st.sockopt_path) == sizeof(caps.path),
+		       "one path per option and direction");
+	st.sockopt_loaded = mps_sockopt_prepare() == 0;
+	mps_sockopt_get_caps(&caps);
+	memcpy(st.sockopt_path, caps.path, sizeof(st.sockopt_path));
+	st.sockopt_probed = caps.probed;
+	policy_describe(st.policy, sizeof(st.policy), st.mode, sizeof(st.mode));
+	memcpy(rep->val, &st, sizeof(st));
+	rep->optlen = sizeof(st);
+	snprintf(rep->msg, sizeof(rep->msg), "%.*s", (int)sizeof(rep->msg) - 1,
+		 mps_sockopt_status());
+	rep->err = 0;
+}
+
 /* Steering a connection's subflows claims it from the policy. */
 static void claim(int fd, const struct mps_req *req)
 {
@@ -477,6 +498,10 @@ static int handle_request(struct client *c, int fd, const struct mps_req *req,
 {
 	struct mps_ctrl_result res;
 
+	if (req->type == MPS_REQ_STATUS) {
+		handle_status(rep);
+		return 0;
+	}
 	if (req->type == MPS_REQ_MODE) {
 		handle_mode(fd, req, rep);
 		return 0;
@@ -511,7 +536,8 @@ static void close_fds(int *fds, unsigned int n)
 
 static unsigned int fds_wanted(unsigned int type)
 {
-	return type == MPS_REQ_SUBSCRIBE_OWNER ? 0 : 1;
+	return type == MPS_REQ_SUBSCRIBE_OWNER || type == MPS_REQ_STATUS ? 0
+									 : 1;
 }
 
 /* One datagram: one request.  Everything is checked before acting. */

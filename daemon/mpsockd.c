@@ -175,6 +175,37 @@ static int drop_caps(void)
 	return 0;
 }
 
+/* What the probe of per-subflow options found, where it is not the norm. */
+static void report_sockopt(int err)
+{
+	struct mps_sockopt_caps caps;
+	const char *name;
+	int level, optname;
+	unsigned int i, op;
+
+	if (err) {
+		fprintf(stderr,
+			"mpsockd: per-subflow socket options unavailable "
+			"(EOPNOTSUPP to applications): %s\n",
+			mps_sockopt_status());
+		return;
+	}
+	mps_sockopt_get_caps(&caps);
+	fprintf(stderr, "mpsockd: per-subflow socket options: %s%s\n",
+		mps_sockopt_status(),
+		caps.probed ? ""
+			    : "; not probed, each path learnt on first use");
+	for (i = 0; caps.probed && i < MPS_SUBOPT_COUNT; i++) {
+		mps_subopt_at(i, &level, &optname, &name);
+		for (op = 0; op < 2; op++)
+			if (caps.path[i][op] != MPS_PATH_HDR)
+				fprintf(stderr, "mpsockd: %s %s: %s\n",
+					op ? "setting" : "reading", name,
+					mps_sockopt_path_name(
+						caps.path[i][op]));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -289,12 +320,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* loading needs CAP_PERFMON and CAP_SYS_ADMIN-era rights: do it first
 	 */
-	err = mps_sockopt_prepare();
-	if (err)
-		fprintf(stderr,
-			"mpsockd: per-subflow socket options unavailable: "
-			"%s failed (%s)\n",
-			mps_sockopt_load_step(), strerror(-err));
+	report_sockopt(mps_sockopt_prepare());
 	err = drop_caps();
 	if (err) {
 		fprintf(stderr, "mpsockd: cannot drop capabilities: %s\n",

@@ -1269,6 +1269,16 @@ int policy_set_mode(__u32 token, __u64 cookie, int mode, char *msg, size_t len)
 	return 0;
 }
 
+void policy_describe(char *policy, size_t plen, char *mode, size_t mlen)
+{
+	if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
+		snprintf(policy, plen, "%s %u", mpsd_policy_name(cfg.policy),
+			 cfg.ndiffports);
+	else
+		snprintf(policy, plen, "%s", mpsd_policy_name(cfg.policy));
+	snprintf(mode, mlen, "%s", mpsd_mode_name(cfg.mode));
+}
+
 void policy_claim(__u32 token)
 {
 	struct pm_conn *c = conn_find(token);

@@ -32,6 +32,8 @@ int policy_next_timeout_ms(void);
  * or by the MPTCP socket's @cookie before (matched when CREATED comes).
  */
 int policy_set_mode(__u32 token, __u64 cookie, int mode, char *msg, size_t len);
+/* The configuration in force, as mpsockd.conf(5) spells it. */
+void policy_describe(char *policy, size_t plen, char *mode, size_t mlen);
 /* An application steers @token itself: the policy leaves it alone. */
 void policy_claim(__u32 token);
 

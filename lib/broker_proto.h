@@ -33,6 +33,8 @@ enum mps_req_type {
 	 */
 	MPS_REQ_SUBSCRIBE_OWNER = 6,
 	MPS_REQ_MODE = 7, /* the connection's service mode, or a claim */
+	/* what this mpsockd does and was allowed to (mpsock check); no fd */
+	MPS_REQ_STATUS = 8,
 	__MPS_REQ_MAX
 };
 
@@ -83,6 +85,24 @@ struct mps_reply {
 	__u32 optlen; /* sockopt: the length of the value read */
 	__u8 val[64]; /* sockopt: the value read (getsockopt) */
 };
+
+/*
+ * MPS_REQ_STATUS's answer, in mps_reply.val; mps_reply.msg says where the
+ * per-subflow option program is attached, or why it is not.
+ */
+struct mps_status {
+	__u8 sockopt_path[16]
+			 [2]; /* enum mps_sockopt_path: [option][get, set] */
+	__u8 sockopt_loaded;
+	__u8 sockopt_probed; /* by a test connection, not only by use */
+	__u8 pad[2];
+	char policy[16]; /* NUL-terminated, as mpsockd.conf(5) spells it */
+	char mode[12];
+};
+
+_Static_assert(sizeof(struct mps_status) <=
+		       sizeof(((struct mps_reply *)0)->val),
+	       "the status fits a reply");
 
 /*
  * After a successful MPS_REQ_SUBSCRIBE reply, the broker sends one of these

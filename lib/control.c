@@ -39,7 +39,7 @@ static int control_result(int err, const char *what, const char *msg)
 	return err ? mps_fail(err) : 0;
 }
 
-static bool have_cap(int cap)
+bool mps_have_cap(int cap)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3};
@@ -56,7 +56,7 @@ bool mps_have_net_admin(void)
 
 	if (env && *env && *env != '0')
 		return false;
-	return have_cap(CAP_NET_ADMIN);
+	return mps_have_cap(CAP_NET_ADMIN);
 }
 
 /*
@@ -219,7 +219,7 @@ static int control_open(int fd, const struct sockaddr *local,
 		timeout_ms = OPEN_WAIT_MAX_MS;
 	if (mps_have_net_admin()) {
 		if (mps_port_privileged(mps_addr_port(&l)) &&
-		    !have_cap(CAP_NET_BIND_SERVICE))
+		    !mps_have_cap(CAP_NET_BIND_SERVICE))
 			return control_result(-EACCES, "open",
 					      "a privileged local port needs "
 					      "CAP_NET_BIND_SERVICE");
@@ -318,7 +318,7 @@ static socklen_t rate_widen(void *val)
 static bool self_capable(void *ctx, int cap)
 {
 	(void)ctx;
-	return have_cap(cap);
+	return mps_have_cap(cap);
 }
 
 /*

@@ -19,11 +19,27 @@
 /* Family and group ids are global to the kernel, not per namespace. */
 static __u16 genl_family_cache;
 static __u32 genl_events_cache;
+static __u64 genl_ops_cache;
 
 struct genl_resolve {
 	__u16 family;
 	__u32 events;
+	__u64 ops;
 };
+
+/* One command the kernel offers: its id as a bit (ids stay below 64). */
+static void genl_op_cb(const struct nlattr *op, struct genl_resolve *r)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, op)
+	{
+		if (mnl_attr_get_type(a) == CTRL_ATTR_OP_ID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0 &&
+		    mnl_attr_get_u32(a) < 64)
+			r->ops |= 1ULL << mnl_attr_get_u32(a);
+	}
+}
 
 static int genl_group_cb(const struct nlattr *attr, void *data)
 {
@@ -58,6 +74,9 @@ static int genl_family_attr_cb(const struct nlattr *attr, void *data)
 		break;
 	case CTRL_ATTR_MCAST_GROUPS:
 		mnl_attr_for_each_nested(grp, attr) genl_group_cb(grp, r);
+		break;
+	case CTRL_ATTR_OPS:
+		mnl_attr_for_each_nested(grp, attr) genl_op_cb(grp, r);
 		break;
 	}
 	return MNL_CB_OK;
@@ -193,6 +212,7 @@ static int genl_resolve(struct mps_genl *g)
 
 	g->family = __atomic_load_n(&genl_family_cache, __ATOMIC_RELAXED);
 	g->events_group = __atomic_load_n(&genl_events_cache, __ATOMIC_RELAXED);
+	g->ops = __atomic_load_n(&genl_ops_cache, __ATOMIC_RELAXED);
 	if (g->family && g->events_group)
 		return 0;
 
@@ -215,6 +235,8 @@ static int genl_resolve(struct mps_genl *g)
 		return -EPROTO;
 	g->family = r.family;
 	g->events_group = r.events;
+	g->ops = r.ops;
+	__atomic_store_n(&genl_ops_cache, r.ops, __ATOMIC_RELAXED);
 	__atomic_store_n(&genl_family_cache, r.family, __ATOMIC_RELAXED);
 	__atomic_store_n(&genl_events_cache, r.events, __ATOMIC_RELAXED);
 	return 0;

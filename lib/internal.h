@@ -113,6 +113,7 @@ struct mps_genl {
 	__u32 seq;
 	__u16 family;
 	__u32 events_group;
+	__u64 ops; /* the commands the kernel offers, 1 << MPTCP_PM_CMD_* */
 	bool broken; /* a failed exchange may have left replies behind */
 };
 
@@ -185,15 +186,41 @@ int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
 		  unsigned int *idx, struct mps_ctrl_result *res);
 
 /* subopt.c: which options one subflow takes, and who may set them */
+#define MPS_SUBOPT_COUNT 16
+int mps_subopt_index(int level, int optname);
+void mps_subopt_at(unsigned int i, int *level, int *optname,
+		   const char **name);
 int mps_subopt_check(int level, int optname, bool set, socklen_t len);
 socklen_t mps_subopt_len(int level, int optname, socklen_t len);
 int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
 		       bool (*capable)(void *ctx, int cap), void *ctx,
 		       char *msg, size_t msglen);
 
-/* sockopt.c: per-subflow options through BPF (CAP_BPF, CAP_PERFMON) */
+/* cgroup2.c: the cgroup v2 hierarchy's root, @where it was found */
+int mps_cgroup2_open(char *where, size_t len);
+
+/*
+ * sockopt.c: per-subflow options through BPF (CAP_BPF, CAP_PERFMON).
+ * Which path serves each option is learnt from the running kernel.
+ */
+enum mps_sockopt_path {
+	MPS_PATH_UNKNOWN = 0, /* not probed yet: learnt on first use */
+	MPS_PATH_HDR, /* the header-option callback (microseconds) */
+	MPS_PATH_ITER, /* the TCP iterator (milliseconds) */
+	MPS_PATH_NONE, /* the kernel refuses it on both */
+};
+
+struct mps_sockopt_caps {
+	__u8 path[MPS_SUBOPT_COUNT][2]; /* [option][0 get, 1 set] */
+	bool probed; /* by a test connection at load, not only by use */
+	char where[160]; /* the cgroup v2 hierarchy, or why it failed */
+};
+
 int mps_sockopt_prepare(void);
-const char *mps_sockopt_load_step(void);
+/* Why loading failed, or where the program is attached. */
+const char *mps_sockopt_status(void);
+void mps_sockopt_get_caps(struct mps_sockopt_caps *caps);
+const char *mps_sockopt_path_name(int path);
 int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		     void *val, socklen_t *len, struct mps_ctrl_result *res);
 
@@ -230,6 +257,7 @@ void mps_mode_claim(int fd);
 /* control.c */
 int mps_port_privileged(__be16 port);
 bool mps_have_net_admin(void);
+bool mps_have_cap(int cap); /* in the effective set */
 
 /* broker.c: the client side of mpsockd */
 struct mps_req;

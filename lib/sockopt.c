@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Per-subflow socket options through the BPF program of
+ * Per-subflow socket options through the BPF programs of
  * bpf/subflow_sockopt.bpf.c: store a request for the subflow's 4-tuple in
- * the program's map, then make the kernel run the program on exactly that
- * subflow with a SET_FLAGS that keeps the subflow's backup flag as it is.
- * Loading the program needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN: it is
- * done once per process, by mpsockd or by a privileged application.
+ * the programs' map, then make the kernel run a program on exactly that
+ * subflow, by the path the running kernel allows for that option (learnt
+ * by sockopt_probe.c at load, or on first use): a SET_FLAGS that keeps the
+ * subflow's backup flag as it is (the header-option callback), or one pass
+ * of the TCP iterator.  Loading needs CAP_BPF, CAP_PERFMON and
+ * CAP_NET_ADMIN: it is done once per process, by mpsockd or by a
+ * privileged application.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <mntent.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,8 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "internal.h"
-#include "subflow_sockopt.h"
+#include "sockopt_bpf.h"
 #include "subflow_sockopt.skel.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -28,43 +29,26 @@
 #endif
 
 static pthread_mutex_t bpf_lock = PTHREAD_MUTEX_INITIALIZER;
+/* one request in the map per subflow at a time; guards caps.path too */
 static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct subflow_sockopt *skel;
 static int load_err;
-static const char *load_step = "";
-
-/* The cgroup v2 hierarchy's root: the program covers every socket. */
-static int cgroup2_root(void)
-{
-	struct mntent *m;
-	FILE *f = setmntent("/proc/self/mounts", "re");
-	int fd = -ENOENT;
-
-	if (!f)
-		return -errno;
-	while ((m = getmntent(f))) {
-		if (!strcmp(m->mnt_type, "cgroup2")) {
-			fd = open(m->mnt_dir,
-				  O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (fd < 0)
-				fd = -errno;
-			break;
-		}
-	}
-	endmntent(f);
-	return fd;
-}
+static char status[256] = "not loaded";
+static struct mps_sockopt_caps caps;
 
 /* One pass of the iterator marks the subflows established before us. */
-static int mark_existing(struct subflow_sockopt *s)
+static int iter_run(struct bpf_program *prog, struct bpf_link *link)
 {
-	struct bpf_link *link;
+	struct bpf_link *own = NULL;
 	char buf[64];
 	int fd, err = 0;
 
-	link = bpf_program__attach_iter(s->progs.mpsock_mark_subflows, NULL);
-	if (!link)
-		return -errno;
+	if (!link) {
+		link = own = bpf_program__attach_iter(prog, NULL);
+		if (!link)
+			return -errno;
+	}
+	/* it walks the namespace of the thread that creates it: ours */
 	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		err = -errno;
@@ -74,52 +58,88 @@ static int mark_existing(struct subflow_sockopt *s)
 		;
 	close(fd);
 out:
-	bpf_link__destroy(link);
+	bpf_link__destroy(own);
 	return err;
+}
+
+int mps_sockopt_iter_pass(void *unused)
+{
+	(void)unused;
+	return iter_run(skel->progs.mpsock_subflow_iter,
+			skel->links.mpsock_subflow_iter);
+}
+
+/* libbpf's messages go where ours go: nowhere unless MPSOCK_DEBUG asks. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	char line[256];
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	mps_log("libbpf: %s", line);
+	return 0;
 }
 
 static int bpf_load(void)
 {
 	struct subflow_sockopt *s;
-	int cg, err;
+	libbpf_print_fn_t prev;
+	int cg, err = 0;
 
-	load_step = "loading the program";
+	/* the application's own libbpf logging is restored at once */
+	prev = libbpf_set_print(libbpf_print);
 	s = subflow_sockopt__open_and_load();
+	libbpf_set_print(prev);
 	if (!s) {
-		mps_log("cannot load the per-subflow option program: %s",
-			strerror(errno));
-		return -errno;
+		err = -errno;
+		snprintf(status, sizeof(status),
+			 "the program does not load (%s): it needs kernel "
+			 "BTF, CAP_BPF and CAP_PERFMON",
+			 strerror(-err));
+		return err;
 	}
-	load_step = "finding a cgroup v2 hierarchy";
-	cg = cgroup2_root();
+	cg = mps_cgroup2_open(caps.where, sizeof(caps.where));
 	if (cg < 0) {
-		mps_log("no cgroup v2 hierarchy to attach to");
+		snprintf(status, sizeof(status), "no cgroup v2 hierarchy: %s",
+			 caps.where);
 		err = cg;
 		goto fail;
 	}
-	load_step = "attaching it to the cgroup v2 root";
 	s->links.mpsock_subflow_sockops =
 		bpf_program__attach_cgroup(s->progs.mpsock_subflow_sockops, cg);
 	close(cg);
 	if (!s->links.mpsock_subflow_sockops) {
 		err = -errno;
+		snprintf(status, sizeof(status),
+			 "attaching to the cgroup v2 root (%s) failed: %s",
+			 caps.where, strerror(-err));
 		goto fail;
 	}
-	load_step = "marking the existing subflows";
-	err = mark_existing(s);
-	if (err)
+	s->links.mpsock_subflow_iter =
+		bpf_program__attach_iter(s->progs.mpsock_subflow_iter, NULL);
+	if (!s->links.mpsock_subflow_iter)
+		err = -errno;
+	if (!err)
+		err = iter_run(s->progs.mpsock_mark_subflows, NULL);
+	if (err) {
+		snprintf(status, sizeof(status),
+			 "the TCP iterator does not run: %s", strerror(-err));
 		goto fail;
+	}
 	skel = s;
+	snprintf(status, sizeof(status), "attached at %s", caps.where);
 	return 0;
 fail:
 	subflow_sockopt__destroy(s);
 	return err;
 }
 
-/* Which step of loading failed, for messages. */
-const char *mps_sockopt_load_step(void)
+const char *mps_sockopt_status(void)
 {
-	return load_step;
+	return status;
 }
 
 /* Load and attach once; later calls reuse it, or repeat the first error. */
@@ -128,10 +148,54 @@ int mps_sockopt_prepare(void)
 	int err;
 
 	pthread_mutex_lock(&bpf_lock);
-	if (!skel && !load_err)
+	if (!skel && !load_err) {
 		load_err = bpf_load();
+		if (!load_err)
+			mps_sockopt_probe(&caps);
+		if (load_err)
+			mps_log("per-subflow options: %s", status);
+	}
 	err = skel ? 0 : load_err;
 	pthread_mutex_unlock(&bpf_lock);
+	return err;
+}
+
+const char *mps_sockopt_path_name(int path)
+{
+	switch (path) {
+	case MPS_PATH_HDR:
+		return "header-option callback";
+	case MPS_PATH_ITER:
+		return "TCP iterator (walks the TCP table: milliseconds)";
+	case MPS_PATH_NONE:
+		return "refused by this kernel";
+	default:
+		return "not known yet";
+	}
+}
+
+void mps_sockopt_get_caps(struct mps_sockopt_caps *out)
+{
+	pthread_mutex_lock(&req_lock);
+	*out = caps;
+	pthread_mutex_unlock(&req_lock);
+}
+
+int mps_sockopt_run(const struct mps_sf_key *k, struct mps_sf_req *req,
+		    mps_sockopt_trigger trigger, void *ctx)
+{
+	int mfd = bpf_map__fd(skel->maps.requests), err;
+
+	req->done = 0;
+	req->result = 0;
+	if (bpf_map_update_elem(mfd, k, req, BPF_ANY) < 0)
+		return -errno;
+	err = trigger(ctx);
+	if (!err && bpf_map_lookup_elem(mfd, k, req) < 0)
+		err = -errno;
+	bpf_map_delete_elem(mfd, k);
+	if (!err && !req->done)
+		err = -EIO;
 	return err;
 }
 
@@ -156,77 +220,139 @@ static void key_fill(struct mps_sf_key *k, __u64 netns,
 	}
 }
 
+/* The header-option path's trigger: MP_PRIO with the flag unchanged. */
+struct set_flags_ctx {
+	struct mps_ctrl_result *res;
+	bool backup;
+};
+
+static int set_flags_trigger(void *arg)
+{
+	struct set_flags_ctx *c = arg;
+	struct mps_genl *g;
+	int err;
+
+	err = mps_genl_cached(&g);
+	if (!err)
+		err = mps_pm_set_backup(g, c->res->token, &c->res->local,
+					&c->res->remote, c->backup, c->res->msg,
+					sizeof(c->res->msg));
+	return err ? mps_ctrl_kernel_errno(err, c->res->msg) : 0;
+}
+
+/*
+ * Run @req by @path; an option whose path is not known yet tries the
+ * header-option callback first and the iterator if the kernel refuses it
+ * there, and the answer is kept for the process's lifetime.
+ */
+static int run_by_path(const struct mps_sf_key *k, struct mps_sf_req *req,
+		       __u8 *path, struct set_flags_ctx *sf)
+{
+	struct mps_sf_req tmpl = *req;
+	bool refused = false;
+	int err;
+
+	if (*path != MPS_PATH_ITER) {
+		req->via = MPS_SOCKOPT_VIA_HDR;
+		err = mps_sockopt_run(k, req, set_flags_trigger, sf);
+		/*
+		 * -EIO: the callback did not run on it (a subflow outside the
+		 * cgroup the program covers): the iterator reaches any socket
+		 */
+		if (err && err != -EIO)
+			return err;
+		if (!err && *path == MPS_PATH_HDR)
+			return 0;
+		refused = !err && mps_sockopt_refused(req->result);
+		if (!err && !refused) {
+			*path = MPS_PATH_HDR;
+			return 0;
+		}
+		*req = tmpl;
+	}
+	req->via = MPS_SOCKOPT_VIA_ITER;
+	err = mps_sockopt_run(k, req, mps_sockopt_iter_pass, NULL);
+	/* a verdict on the header-option path is needed to keep one */
+	if (!err && *path == MPS_PATH_UNKNOWN && refused)
+		*path = mps_sockopt_refused(req->result) ? MPS_PATH_NONE
+							 : MPS_PATH_ITER;
+	return err;
+}
+
 int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 		     void *val, socklen_t *len, struct mps_ctrl_result *res)
 {
 	struct mps_sf_req req = {0};
+	struct set_flags_ctx sf = {.res = res};
 	struct mps_snapshot snap;
 	struct mps_sf_diag d;
 	struct mps_sf_key k;
-	struct mps_genl *g;
 	socklen_t cl = sizeof(__u64);
+	const char *name;
 	unsigned int i;
 	__u64 netns;
-	int mfd, err;
+	int err, oi, l, o;
+	__u8 path;
 
 	memset(res, 0, sizeof(*res));
 	if (*len < 1 || *len > MPS_SOCKOPT_VAL_MAX)
 		return -EINVAL;
+	oi = mps_subopt_index(level, optname);
+	if (oi < 0)
+		return -ENOPROTOOPT;
+	mps_subopt_at(oi, &l, &o, &name);
 	err = mps_sockopt_prepare();
 	if (err) {
+		/* the whole reason matters more than its tail */
+		snprintf(res->msg, sizeof(res->msg), "%.*s",
+			 (int)sizeof(res->msg) - 1, status);
+		return -EOPNOTSUPP;
+	}
+	pthread_mutex_lock(&req_lock);
+	path = caps.path[oi][set];
+	pthread_mutex_unlock(&req_lock);
+	if (path == MPS_PATH_NONE) {
 		snprintf(res->msg, sizeof(res->msg),
-			 "per-subflow option program: %s failed (%s)",
-			 load_step, strerror(-err));
-		return err;
+			 "this kernel refuses %s%s on a subflow from BPF",
+			 set ? "setting " : "reading ", name);
+		return -EOPNOTSUPP;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &cl) < 0)
 		return -errno;
 	err = mps_ctrl_find(fd, id, &snap, &i, res);
 	if (err)
 		return err;
-	/* SET_FLAGS always sets the flag: send the one the subflow has */
-	err = mps_diag_lookup(&snap, &i, 1, &d);
-	if (!err && !d.found)
-		err = -ESRCH;
-	if (err)
-		goto out;
+	if (path != MPS_PATH_ITER) {
+		/* SET_FLAGS always sets the flag: send the one it has */
+		err = mps_diag_lookup(&snap, &i, 1, &d);
+		if (!err && !d.found)
+			err = -ESRCH;
+		if (err)
+			goto out;
+		sf.backup = d.flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
+	}
 	key_fill(&k, netns, &snap.info[i]);
 	req.level = level;
 	req.optname = optname;
 	req.optlen = *len;
 	req.op = set ? MPS_SOCKOPT_SET : MPS_SOCKOPT_GET;
 	memcpy(req.val, val, *len);
-	mfd = bpf_map__fd(skel->maps.requests);
-	/* threads asking for one subflow would share its map entry */
 	pthread_mutex_lock(&req_lock);
-	if (bpf_map_update_elem(mfd, &k, &req, BPF_ANY) < 0) {
-		err = -errno;
-		pthread_mutex_unlock(&req_lock);
-		goto out;
-	}
-	err = mps_genl_cached(&g);
-	if (!err)
-		err = mps_pm_set_backup(g, res->token, &res->local,
-					&res->remote,
-					d.flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC,
-					res->msg, sizeof(res->msg));
-	if (!err && bpf_map_lookup_elem(mfd, &k, &req) < 0)
-		err = -errno;
-	bpf_map_delete_elem(mfd, &k);
+	err = run_by_path(&k, &req, &caps.path[oi][set], &sf);
+	path = caps.path[oi][set];
 	pthread_mutex_unlock(&req_lock);
-	if (err) {
-		err = mps_ctrl_kernel_errno(err, res->msg);
-		goto out;
-	}
-	if (!req.done) {
+	if (err == -EIO)
 		snprintf(res->msg, sizeof(res->msg),
 			 "the subflow's option hook did not run");
-		err = -EIO;
+	if (err)
 		goto out;
-	}
 	err = req.result;
-	if (err == -524) /* the kernel's internal ENOTSUPP */
+	if (mps_sockopt_refused(err)) {
+		snprintf(res->msg, sizeof(res->msg),
+			 "this kernel refuses %s%s on a subflow from BPF",
+			 set ? "setting " : "reading ", name);
 		err = -EOPNOTSUPP;
+	}
 	if (!err && !set)
 		memcpy(val, req.val, *len);
 out:

@@ -30,35 +30,56 @@ struct subopt {
 	int level;
 	int optname;
 	enum subopt_kind kind;
+	const char *name;
 };
 
-static const struct subopt subopts[] = {
-	{IPPROTO_IP, IP_TOS, SUBOPT_INT},
-	{IPPROTO_IPV6, IPV6_TCLASS, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_CONGESTION, SUBOPT_NAME},
-	{IPPROTO_TCP, TCP_NODELAY, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_KEEPIDLE, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_KEEPINTVL, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_KEEPCNT, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_USER_TIMEOUT, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_NOTSENT_LOWAT, SUBOPT_INT},
-	{IPPROTO_TCP, TCP_WINDOW_CLAMP, SUBOPT_INT},
-	{SOL_SOCKET, SO_SNDBUF, SUBOPT_INT},
-	{SOL_SOCKET, SO_RCVBUF, SUBOPT_INT},
-	{SOL_SOCKET, SO_KEEPALIVE, SUBOPT_INT},
-	{SOL_SOCKET, SO_MAX_PACING_RATE, SUBOPT_RATE},
-	{SOL_SOCKET, SO_PRIORITY, SUBOPT_INT},
-	{SOL_SOCKET, SO_MARK, SUBOPT_INT},
+#define SUBOPT(level, name, kind)                                              \
+	{                                                                      \
+		level, name, kind, #name                                       \
+	}
+
+static const struct subopt subopts[MPS_SUBOPT_COUNT] = {
+	SUBOPT(IPPROTO_IP, IP_TOS, SUBOPT_INT),
+	SUBOPT(IPPROTO_IPV6, IPV6_TCLASS, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_CONGESTION, SUBOPT_NAME),
+	SUBOPT(IPPROTO_TCP, TCP_NODELAY, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_KEEPIDLE, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_KEEPINTVL, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_KEEPCNT, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_USER_TIMEOUT, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_NOTSENT_LOWAT, SUBOPT_INT),
+	SUBOPT(IPPROTO_TCP, TCP_WINDOW_CLAMP, SUBOPT_INT),
+	SUBOPT(SOL_SOCKET, SO_SNDBUF, SUBOPT_INT),
+	SUBOPT(SOL_SOCKET, SO_RCVBUF, SUBOPT_INT),
+	SUBOPT(SOL_SOCKET, SO_KEEPALIVE, SUBOPT_INT),
+	SUBOPT(SOL_SOCKET, SO_MAX_PACING_RATE, SUBOPT_RATE),
+	SUBOPT(SOL_SOCKET, SO_PRIORITY, SUBOPT_INT),
+	SUBOPT(SOL_SOCKET, SO_MARK, SUBOPT_INT),
 };
 
-static const struct subopt *subopt_find(int level, int optname)
+/* The option's index in the table (probe results are kept by it), or -1. */
+int mps_subopt_index(int level, int optname)
 {
 	unsigned int i;
 
-	for (i = 0; i < sizeof(subopts) / sizeof(subopts[0]); i++)
+	for (i = 0; i < MPS_SUBOPT_COUNT; i++)
 		if (subopts[i].level == level && subopts[i].optname == optname)
-			return &subopts[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+void mps_subopt_at(unsigned int i, int *level, int *optname, const char **name)
+{
+	*level = subopts[i].level;
+	*optname = subopts[i].optname;
+	*name = subopts[i].name;
+}
+
+static const struct subopt *subopt_find(int level, int optname)
+{
+	int i = mps_subopt_index(level, optname);
+
+	return i < 0 ? NULL : &subopts[i];
 }
 
 /* Is @len right for @level/@optname?  ENOPROTOOPT for other options. */
@@ -159,8 +180,8 @@ int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
 		return -ENOENT;
 	}
 	if (level == IPPROTO_TCP && optname == TCP_CONGESTION &&
-	    !ca_listed("/proc/sys/net/ipv4/tcp_allowed_congestion_control",
-		       val, strnlen(val, len))) {
+	    !ca_listed("/proc/sys/net/ipv4/tcp_allowed_congestion_control", val,
+		       strnlen(val, len))) {
 		snprintf(msg, msglen,
 			 "congestion control not in "
 			 "net.ipv4.tcp_allowed_congestion_control");
