@@ -74,6 +74,9 @@ test)
 	install_missing
 	passed=0 failed=0 skipped=0
 	build build
+	# what this machine offers, first: a red run then says what differed
+	echo "== mpsock check"
+	build/cli/mpsock check || true
 	run_suites build
 	echo "== again under AddressSanitizer and UndefinedBehaviorSanitizer"
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
