@@ -97,12 +97,23 @@ d_start()
 	D_COOKIE=$(sed -n 's/^mpsockd: state file .* (network namespace cookie \([0-9]*\))$/\1/p' "$log")
 }
 
+# d_stop LOG: SIGTERM; a clean exit is a TAP line, since a sanitizer
+# build reports into LOG (UBSan, and exits all the same) or exits non-zero
 d_stop()
 {
+	local rc ub
+
 	[ -n "$D_PID" ] || return 0
 	kill "$D_PID"
 	wait "$D_PID" 2>/dev/null
+	rc=$?
 	D_PID=
+	ub=$(grep -c 'runtime error:' "$1")
+	check "mpsockd ($(basename "$1")) exits 0 on SIGTERM ($rc), no runtime error ($ub)" \
+		test "$rc" = 0 -a "$ub" = 0
+	if [ "$rc" != 0 ] || [ "$ub" != 0 ]; then
+		sed 's/^/# /' "$1" >&2
+	fi
 }
 
 # refused NS NAME: a socket claimed (MANUAL) before a connect that fails:
@@ -146,14 +157,14 @@ check "the file records its namespace ($(netns_of "$X"))" \
 check "the file's mode is 0600 ($(stat -c %a "$X"))" \
 	test "$(stat -c %a "$X")" = 600
 check "no tmp file left" test ! -e "$X.tmp"
-d_stop
+d_stop "$T/d1.log"
 
 # our own file is read back: no "ignored" line, the claim stays
 d_start "$NS1" "$T/d1b.log" --state "$X" || not_ok "mpsockd restarts"
 check "restarted in the same namespace: the file is not ignored" \
 	eval "! grep -q ignored '$T/d1b.log'"
 check "and K's claim is kept" grep -q '^token ' "$X"
-d_stop
+d_stop "$T/d1b.log"
 OLD_TOKENS=$(grep '^token ' "$X")
 OLD_COOKIES=$(grep '^cookie ' "$X")
 
@@ -163,7 +174,7 @@ DEF1=$D_FILE
 [ "$DEF1" = "/run/mpsock/mpsockd-$C1.state" ] && MINE_FILES+=("$DEF1")
 check "default state file named after the cookie ($DEF1)" \
 	test "$DEF1" = "/run/mpsock/mpsockd-$C1.state"
-d_stop
+d_stop "$T/d1c.log"
 
 # K ends cleanly while no mpsockd runs: the file keeps its claim
 echo stop >&"$K_FD"
@@ -179,9 +190,11 @@ check "the claim outlives mpsockd and its namespace: still in the file" \
 # --------------------------------- a new namespace with the same inode
 I1=$(ino "$NS1")
 ns_del "$NS1"
-# Kept until one reuses it: a namespace deleted at once would free the
-# same lower number again, and the next one take it.
+# The kernel gives a new namespace the lowest free number.  The others are
+# kept until one reuses it: one deleted at once would free the same lower
+# number again, and the next one take it.
 EXTRA=()
+SEEN=
 NS2=
 for ((i = 0; i < 50; i++)); do
 	ns_new || break
@@ -190,13 +203,22 @@ for ((i = 0; i < 50; i++)); do
 		break
 	fi
 	EXTRA+=("$NEW_NS")
-	sleep 0.2
+	SEEN="$SEEN $(ino "$NEW_NS")"
+	# A kernel worker frees the number within some 0.1 s: look often at
+	# first, before another run's namespace takes it, then slowly, for
+	# such a run to give it back.
+	if ((i < 10)); then
+		sleep 0.05
+	else
+		sleep 0.5
+	fi
 done
 for ns in "${EXTRA[@]}"; do
 	ns_del "$ns"
 done
 if [ -z "$NS2" ]; then
 	not_ok "a new namespace reuses inode $I1 (${#EXTRA[@]} tried)"
+	echo "# their inodes:$SEEN" >&2
 	finish
 	exit 1
 fi
@@ -218,7 +240,7 @@ check "nor the old socket cookie" \
 check "only its own socket cookie ($(grep -c '^cookie ' "$X"))" \
 	test "$(grep -c '^cookie ' "$X")" = 1
 check "still mode 0600 ($(stat -c %a "$X"))" test "$(stat -c %a "$X")" = 600
-d_stop
+d_stop "$T/d2.log"
 echo "# old claim: $OLD_TOKENS"
 
 # a file from before the cookie (no netns line) is ignored as well
@@ -229,7 +251,7 @@ d_start "$NS2" "$T/d2b.log" --state "$T/old.state" ||
 check "a file without a netns line is ignored" \
 	grep -qx "mpsockd: state $T/old.state: written in another network namespace (cookie unknown), ignored" \
 	"$T/d2b.log"
-d_stop
+d_stop "$T/d2b.log"
 
 # the default name: another one, for the same inode
 d_start "$NS2" "$T/d2c.log" || not_ok "mpsockd starts with the default file"
@@ -244,6 +266,6 @@ check "it records this namespace" poll 5 \
 	eval "[ -n '$C2' ] && [ \"\$(netns_of '$DEF2' 2>/dev/null)\" = '$C2' ]"
 check "with mode 0600 ($(stat -c %a "$DEF2" 2>&1))" \
 	test "$(stat -c %a "$DEF2" 2>/dev/null)" = 600
-d_stop
+d_stop "$T/d2c.log"
 
 finish
