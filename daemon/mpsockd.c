@@ -20,6 +20,7 @@
 #include "internal.h"
 #include "config.h"
 #include "mpsockd.h"
+#include "policy_state.h"
 
 #define EX_USAGE 64
 #define EX_CONFIG 78
@@ -39,7 +40,8 @@ static void usage(FILE *f)
 		"                          " MPSD_CONFIG_PATH
 		", if it exists)\n"
 		"      --state FILE        claims and modes kept across restarts\n"
-		"                          (default /run/mpsock/mpsockd-NETNS.state)\n"
+		"                          (default /run/mpsock/mpsockd-COOKIE.state,\n"
+		"                          COOKIE: the network namespace's)\n"
 		"  -v, --verbose           log every request, not only failures\n"
 		"  -h, --help              this help\n"
 		"  -V, --version           print the version\n");
@@ -90,17 +92,21 @@ static int load_config(struct mpsd_config *out)
 	return err;
 }
 
-/* One file per network namespace: several mpsockd share /run. */
+/*
+ * One file per network namespace, several mpsockd share /run: named after
+ * the namespace's cookie, which no later namespace gets, not its inode
+ * number, which a later one may.  No cookie, no name: policy_state_open()
+ * says so and keeps nothing.
+ */
 static void default_state_path(char *buf, size_t len)
 {
-	struct stat st;
+	__u64 cookie;
 
+	if (policy_state_netns_cookie(&cookie))
+		return;
 	mkdir("/run/mpsock", 0755);
-	if (stat("/proc/self/ns/net", &st) == 0)
-		snprintf(buf, len, "/run/mpsock/mpsockd-%lu.state",
-			 (unsigned long)st.st_ino);
-	else
-		snprintf(buf, len, "/run/mpsock/mpsockd.state");
+	snprintf(buf, len, "/run/mpsock/mpsockd-%llu.state",
+		 (unsigned long long)cookie);
 }
 
 /* Is the namespace's path manager "userspace"?  1 yes, 0 no, -errno. */

@@ -3,15 +3,20 @@
  * Claims and modes that outlive mpsockd: a table by token and one by
  * socket cookie, written to a file on every change (rename() makes each
  * write atomic) and read back at start.  Only connections an application
- * spoke about are here, so the file stays small.
+ * spoke about are here, so the file stays small.  The file names the
+ * network namespace that wrote it by its cookie, which the kernel never
+ * reuses (inode numbers of namespaces it does): a file of another
+ * namespace, dead or alive, is never applied.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 #include "policy_state.h"
@@ -23,6 +28,10 @@
 /* forgetting closed connections is written lazily, at most this often */
 #define FLUSH_MS 500
 #define MAX_LISTEN_PORTS 1024
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 struct tok_entry {
 	struct tok_entry *next;
@@ -40,6 +49,7 @@ static struct tok_entry *tokens[STATE_BUCKETS];
 static struct cookie_entry cookies[MAX_COOKIES];
 static unsigned int ncookies;
 static char *state_path;
+static __u64 netns_cookie;
 static bool dirty;
 static struct timespec last_save;
 static __be16 listen_ports[MAX_LISTEN_PORTS];
@@ -71,6 +81,44 @@ static void cookies_expire(void)
 			i++;
 }
 
+int policy_state_netns_cookie(__u64 *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	int s, err = 0;
+
+	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
+		err = -errno;
+	close(s);
+	return err;
+}
+
+/*
+ * Created 0600 and exclusively, never through a symlink: the claims are
+ * nobody else's business, and a file planted under the tmp name must not
+ * receive them.  A tmp left by a crash is ours to remove.
+ */
+static FILE *open_tmp(const char *tmp)
+{
+	FILE *f;
+	int fd;
+
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return NULL;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+	}
+	return f;
+}
+
 static void save(void)
 {
 	char tmp[4096];
@@ -81,10 +129,11 @@ static void save(void)
 	if (!state_path)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
-	f = fopen(tmp, "we");
+	f = open_tmp(tmp);
 	if (!f)
 		return;
 	fprintf(f, "# mpsockd state: claims and modes (MPSOCK_MODE_*)\n");
+	fprintf(f, "netns %llu\n", (unsigned long long)netns_cookie);
 	for (b = 0; b < STATE_BUCKETS; b++)
 		for (t = tokens[b]; t; t = t->next)
 			fprintf(f, "token %08x %d\n", t->token, t->mode);
@@ -136,21 +185,70 @@ static int tok_set(__u32 token, int mode)
 	return 0;
 }
 
-void policy_state_open(const char *path)
+/*
+ * The first line that is not a comment names the writer's namespace; a
+ * file without it predates the cookie and may come from any namespace.
+ * Returns whether the rest of @f is ours; the writer's cookie, as text,
+ * in @who.
+ */
+static bool written_here(FILE *f, char *who, size_t len)
 {
 	char line[256], what[16];
+	unsigned long long cookie;
+
+	snprintf(who, len, "unknown");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%15s", what) != 1 || what[0] == '#')
+			continue;
+		if (strcmp(what, "netns") ||
+		    sscanf(line, "netns %llu", &cookie) != 1)
+			return false;
+		snprintf(who, len, "%llu", cookie);
+		return cookie == netns_cookie;
+	}
+	return false;
+}
+
+void policy_state_open(const char *path)
+{
+	char line[256], what[16], who[32];
 	unsigned long long cookie, token;
 	long long expires;
-	int mode;
+	int mode, err;
 	FILE *f;
 
 	free(state_path);
-	state_path = path ? strdup(path) : NULL;
+	state_path = NULL;
+	err = policy_state_netns_cookie(&netns_cookie);
+	if (err) {
+		/* without it a file could be another namespace's: keep none */
+		fprintf(stderr,
+			"mpsockd: no network namespace cookie "
+			"(SO_NETNS_COOKIE: %s): claims and modes are not kept "
+			"across restarts\n",
+			strerror(-err));
+		return;
+	}
+	if (!path || !path[0])
+		return;
+	state_path = strdup(path);
 	if (!state_path)
 		return;
+	fprintf(stderr,
+		"mpsockd: state file %s (network namespace cookie %llu)\n",
+		state_path, (unsigned long long)netns_cookie);
 	f = fopen(state_path, "re");
 	if (!f)
 		return;
+	if (!written_here(f, who, sizeof(who))) {
+		/* the next save replaces it with ours */
+		fprintf(stderr,
+			"mpsockd: state %s: written in another network "
+			"namespace (cookie %s), ignored\n",
+			state_path, who);
+		fclose(f);
+		return;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%15s", what) != 1 || what[0] == '#')
 			continue;

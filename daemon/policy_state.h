@@ -12,6 +12,12 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
+/* This network namespace's cookie (SO_NETNS_COOKIE): 0 or -errno. */
+int policy_state_netns_cookie(__u64 *cookie);
+/*
+ * Reads @path back, unless another namespace wrote it; NULL or "" keeps
+ * nothing, and so does a kernel without namespace cookies.
+ */
 void policy_state_open(const char *path);
 int policy_state_mode(__u32 token); /* MPSOCK_MODE_DEFAULT if none */
 int policy_state_set(__u32 token, int mode);
