@@ -10,7 +10,9 @@
  * look removed.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +68,9 @@ static struct {
 	long next_ms; /* when to try (again) */
 	long done_ms; /* when the last one succeeded */
 } rs;
+
+/* MPSOCKD_TEST_FAIL_DUMPS: resync dumps still to fail on purpose */
+static unsigned long fail_dumps;
 
 static long now_ms(void)
 {
@@ -273,13 +278,23 @@ out:
 	return r;
 }
 
-/* Links and addresses, whole, into @st. */
-static int fetch(struct nw_state *st)
+/*
+ * Links and addresses, whole, into @st.  *@injected: the failure was
+ * MPSOCKD_TEST_FAIL_DUMPS's, made where a real one hurts most (links read,
+ * no address yet).
+ */
+static int fetch(struct nw_state *st, bool may_inject, bool *injected)
 {
 	int err;
 
+	*injected = false;
 	memset(st, 0, sizeof(*st));
 	err = dump(RTM_GETLINK, st);
+	if (!err && may_inject && fail_dumps) {
+		fail_dumps--;
+		*injected = true;
+		return -EINTR;
+	}
 	if (!err)
 		err = dump(RTM_GETADDR, st);
 	return err;
@@ -347,11 +362,12 @@ static void commit(bool report, struct nw_diff *d)
 static void resync_attempt(void)
 {
 	struct nw_diff d;
+	bool injected;
 	int err;
 
 	rs.attempts++;
 	drain();
-	err = fetch(fresh);
+	err = fetch(fresh, true, &injected);
 	if (err) {
 		rs.delay_ms = rs.delay_ms ? 2 * rs.delay_ms : NW_RETRY_MIN_MS;
 		if (rs.delay_ms > NW_RETRY_MAX_MS)
@@ -359,9 +375,10 @@ static void resync_attempt(void)
 		rs.next_ms = now_ms() + rs.delay_ms;
 		fprintf(stderr,
 			"mpsockd: netwatch: rereading links and addresses: "
-			"%s (attempt %u), again in %u ms\n",
+			"%s%s (attempt %u), again in %u ms\n",
 			err == -EINTR ? "dump interrupted by a change"
 				      : strerror(-err),
+			injected ? " (injected: MPSOCKD_TEST_FAIL_DUMPS)" : "",
 			rs.attempts, rs.delay_ms);
 		return;
 	}
@@ -412,6 +429,61 @@ int netwatch_next_timeout_ms(void)
 	return rs.next_ms > now ? (int)(rs.next_ms - now) : 0;
 }
 
+/* A number of bytes, or 0 (with a log line) when @name is unset or bad. */
+static unsigned long env_number(const char *name, unsigned long max)
+{
+	const char *v = getenv(name);
+	unsigned long n;
+	char *end;
+
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || *end || v[0] == '-' || n > max) {
+		fprintf(stderr, "mpsockd: netwatch: ignoring %s=%s\n", name, v);
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * Testing aids, read once: a tiny receive buffer on the group socket
+ * makes overruns easy to cause, and failed resync dumps on demand prove
+ * every run that such a failure changes nothing.
+ */
+static void test_knobs(void)
+{
+	int fd = mnl_socket_get_fd(nl), size;
+	socklen_t len = sizeof(size);
+
+	size = env_number("MPSOCKD_NETWATCH_RCVBUF", INT_MAX);
+	if (size) {
+		/* FORCE goes beyond rmem_max, but needs CAP_NET_ADMIN */
+		int r = setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, len);
+
+		if (r < 0)
+			r = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, len);
+		if (r < 0)
+			fprintf(stderr,
+				"mpsockd: netwatch: MPSOCKD_NETWATCH_RCVBUF: "
+				"%s\n",
+				strerror(errno));
+		else if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) ==
+			 0)
+			fprintf(stderr,
+				"mpsockd: netwatch: group socket receive "
+				"buffer %d bytes (MPSOCKD_NETWATCH_RCVBUF)\n",
+				size);
+	}
+	fail_dumps = env_number("MPSOCKD_TEST_FAIL_DUMPS", ULONG_MAX);
+	if (fail_dumps)
+		fprintf(stderr,
+			"mpsockd: netwatch: the first %lu resync dump%s will "
+			"fail (MPSOCKD_TEST_FAIL_DUMPS)\n",
+			fail_dumps, fail_dumps == 1 ? "" : "s");
+}
+
 /*
  * Strict: an interrupted dump is tried again a few times, but mpsockd does
  * not start without a whole view.  The policy acts on it at once (the
@@ -423,6 +495,7 @@ int netwatch_open(const struct nw_ops *o)
 {
 	unsigned int try, delay_ms = NW_RETRY_MIN_MS;
 	struct nw_diff d;
+	bool injected;
 	int err;
 
 	ops = o;
@@ -438,10 +511,11 @@ int netwatch_open(const struct nw_ops *o)
 		nl = NULL;
 		return err;
 	}
+	test_knobs();
 	memset(cur, 0, sizeof(*cur));
 	for (try = 1;; try++) {
 		drain();
-		err = fetch(fresh);
+		err = fetch(fresh, false, &injected);
 		if (!err)
 			break;
 		fprintf(stderr,
