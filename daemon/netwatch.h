@@ -27,8 +27,14 @@ struct nw_ops {
 
 /* Opens the socket and reads the current state: the socket to poll. */
 int netwatch_open(const struct nw_ops *ops);
-/* Reads what is queued; on an overrun, reads everything again. */
+/*
+ * Reads what is queued; on an overrun, reads everything again, and until
+ * that succeeds tries again from netwatch_tick().
+ */
 void netwatch_readable(void);
+/* A resync due by now; the next deadline in ms (-1: none). */
+void netwatch_tick(void);
+int netwatch_next_timeout_ms(void);
 void netwatch_close(void);
 
 const struct nw_link *netwatch_link(int ifindex);

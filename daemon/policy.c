@@ -1016,6 +1016,7 @@ void policy_tick(void)
 	struct pm_conn *c;
 	unsigned int b;
 
+	netwatch_tick();
 	if (retry_soonest && retry_soonest <= now) {
 		retry_soonest = 0;
 		FOR_EACH_CONN(c, b)
@@ -1036,9 +1037,12 @@ void policy_tick(void)
 int policy_next_timeout_ms(void)
 {
 	long soonest = next_rank_ms, now = now_ms();
+	int nw = netwatch_next_timeout_ms();
 
 	if (retry_soonest && retry_soonest < soonest)
 		soonest = retry_soonest;
+	if (nw >= 0 && now + nw < soonest)
+		soonest = now + nw;
 	return soonest > now ? (int)(soonest - now) : 0;
 }
 
