@@ -15,12 +15,33 @@ export TESTNET_CLIENT_PM=userspace
 . tests/lib/testnet.sh
 
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (network namespaces)" >&2; exit 1; }
-trap testnet_down EXIT
+# nothing of ours outlives the demo
+trap 'kill ${C_PID:-} ${D_PID:-} ${SUM_PID:-} 2>/dev/null || :; testnet_down' EXIT
 trap 'exit 130' INT TERM
 testnet_up >/dev/null
 CLI=/run/netns/$TESTNET_CLI_NS
 SRV=/run/netns/$TESTNET_SRV_NS
 PORT=5203
+
+# until SECS CMD...: CMD succeeds within SECS seconds (tried every 0.1 s)
+until_ok()
+{
+	local i n=$(($1 * 10))
+
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# subflows: the client's established subflows to PORT, "LOCAL REMOTE"
+subflows()
+{
+	nsenter --net="$CLI" ss -tnH state established "( dport = :$PORT )" |
+		awk '{ print $(NF-1), $NF }'
+}
 
 nsenter --net="$SRV" "$MPSOCK_TESTSRV" --mode checksum --port $PORT \
 	--pidfile "$TESTNET_TMP/sum.pid" >/dev/null 2>&1 &
@@ -30,11 +51,12 @@ echo "policy single" >"$TESTNET_TMP/mpsockd.conf"
 nsenter --net="$CLI" "$BUILD/daemon/mpsockd" -f "$TESTNET_TMP/mpsockd.conf" \
 	--state "$TESTNET_TMP/mpsockd.state" 2>"$TESTNET_TMP/mpsockd.log" &
 D_PID=$!
-for _ in $(seq 50); do
-	[ -s "$TESTNET_TMP/sum.pid" ] && grep -q serving "$TESTNET_TMP/mpsockd.log" &&
-		break
-	sleep 0.1
-done
+if ! until_ok 10 eval '[ -s "$TESTNET_TMP/sum.pid" ] &&
+	grep -q serving "$TESTNET_TMP/mpsockd.log"'; then
+	echo "demo: the checksum server or mpsockd did not start:" >&2
+	cat "$TESTNET_TMP/mpsockd.log" >&2
+	exit 1
+fi
 
 # the client runs as nobody, without capabilities: control goes via mpsockd
 mkdir -p "$TESTNET_TMP/pub"
@@ -49,10 +71,18 @@ nsenter --net="$CLI" env LD_LIBRARY_PATH="$TESTNET_TMP/pub" \
 	--bounding-set=-all -- "$TESTNET_TMP/pub/handover" \
 	"$TESTNET_SRV_CELL4" $PORT 4 wifi "$TESTNET_SRV_WIFI4" &
 C_PID=$!
-sleep 1.6
+# the client streams over cell (its 4 s count from its connection)...
+until_ok 10 eval 'subflows | grep -q "^$TESTNET_CLI_CELL4:"' ||
+	echo "demo: the client did not connect over cell" >&2
+# ...for a while before wifi appears: this pause is the scenario itself
+# (the timeline shows some seconds over cell), nothing waits on it
+sleep 1.5
 echo "-- wifi appears: ip addr add $TESTNET_CLI_WIFI4/24 dev wifi"
 nsenter --net="$CLI" ip addr add "$TESTNET_CLI_WIFI4/24" dev wifi
-sleep 1
+# make-before-break done: a wifi subflow, none over cell
+until_ok 5 eval 'subflows | grep -q "^$TESTNET_CLI_WIFI4:" &&
+	! subflows | grep -q "^$TESTNET_CLI_CELL4:"' ||
+	echo "demo: the handover did not complete in 5 s" >&2
 echo "-- ss -tiM in the client namespace now:"
 nsenter --net="$CLI" ss -tinMH "( dport = :$PORT )" |
 	awk '/^[^ \t]/ { a = $(NF-1) " -> " $NF }
@@ -60,6 +90,7 @@ nsenter --net="$CLI" ss -tinMH "( dport = :$PORT )" |
 		print "         " a "  " substr($0, RSTART, RLENGTH) }'
 rc=0
 wait $C_PID || rc=$?
+C_PID=
 kill "$SUM_PID" "$D_PID" 2>/dev/null
 wait "$SUM_PID" "$D_PID" 2>/dev/null || true
 echo "-- mpsockd's log:"

@@ -459,7 +459,7 @@ if ! wait_for settled; then
 	ss_snapshot "$CLI_NS" | sed 's/^/# /'
 	exit 1
 fi
-sleep 0.3
+# (late ACKs may still change a counter: snap retries until ss is steady)
 
 # ------------------------------------------------------- show -j, as root
 
@@ -685,7 +685,9 @@ hcmd c3 list
 check "open: the id printed ($ID1) is the one the owner lists for $L1" \
 	grep -q "^sf id=$ID1 .* local=$L1 " <<<"$REPLY_LINE"
 
-LP2=$((42000 + RANDOM % 1000))
+# a fixed port below the ephemeral range (32768-60999 in a new
+# namespace): no socket of the test can hold it already
+LP2=31001
 run cli -j open token "$t3" local "$C_CELL" lport "$LP2" remote "$S_CELL" \
 	rport "$PORT" backup
 check_run "open -j ... lport $LP2 ... backup: exit 0, prints {\"id\":N}" \
@@ -809,8 +811,8 @@ ev_json()
 		map("\(.)=\($e[.] | if . == true then 1 elif . == false then 0 else . end)")) | join(" ")' "$1"
 }
 
-nsenter --net="$CLI_NS" ip mptcp monitor >"$T/ipmon.txt" 2>&1 &
-BG_PIDS+=($!)
+start_ipmon "$CLI_NS" "$T/ipmon.txt"
+BG_PIDS+=("$IPMON_PID")
 nsenter --net="$CLI_NS" -- "$MPSOCK_CLI" -j monitor >"$T/mon.json" \
 	2>"$T/mon.err" &
 MON_J=$!
@@ -823,7 +825,43 @@ nsenter --net="$CLI_NS" -- "$MPSOCK_CLI" -j monitor token "$t1" \
 	>"$T/monf.json" 2>"$T/monf.err" &
 MON_F=$!
 BG_PIDS+=("$MON_F")
-sleep 1
+# as root each reads the kernel's event group itself: subscribed before
+# the first event
+for pid in "$MON_J" "$MON_T" "$MON_F"; do
+	poll 10 genl_listening "$CLI_NS" "$pid" ||
+		echo "# monitor $pid did not subscribe"
+done
+
+# sf_sport HOLDER ID: the local port of subflow ID, as the holder lists it
+sf_sport()
+{
+	hcmd "$1" list
+	awk -v id="id=$2" '$2 == id { sub(/.*:/, "", $4); print $4 }' \
+		<<<"$REPLY_LINE"
+}
+
+# mark HOLDER: an end marker, one more subflow of HOLDER's connection,
+# opened and reset; a monitor that printed its SF_CLOSED (events come in
+# order) printed everything before it.  Sets MARK_SPORT.
+mark()
+{
+	local id
+
+	hcmd "$1" "open $C_CELL:0 $S4:0 wait 3000"
+	id=${REPLY_LINE##*id=}
+	MARK_SPORT=$(sf_sport "$1" "$id")
+	hcmd "$1" "close $id rst"
+}
+# text_marked FILE, json_marked FILE: FILE has the marker's SF_CLOSED
+text_marked()
+{
+	grep -Eq "SF_CLOSED.* sport=$MARK_SPORT( |\$)" "$1"
+}
+json_marked()
+{
+	jq -e "select(.type == \"SF_CLOSED\" and .sport == $MARK_SPORT)" \
+		"$1" 2>/dev/null | grep -q .
+}
 
 hcmd c1 "open $C_CELL:0 $S4:0 wait 3000"
 K=${REPLY_LINE##*id=}
@@ -839,12 +877,19 @@ nsenter --net="$SRV_NS" ip mptcp endpoint change id 1 nobackup
 # a new connection: CREATED, ESTABLISHED, ANNOUNCED, CLOSED
 hold c5 nsenter --net="$CLI_NS" -- "$MPSOCK_CTL" "$S4" "$PORT"
 hcmd c5 echo
-sleep 0.3
+wait_for nonempty "ss_token_of ${HPID[c5]}"
 t5=$(hex8 "$(ss_token_of "${HPID[c5]}")")
+# (its CLOSED is sent when it closes, before unhold returns)
 unhold c5
 # another connection's event, filtered out by "token $t1"
 hcmd c2 "open [$C_CELL6]:0 [$TESTNET_SRV_CELL6]:0 wait 3000"
-sleep 1
+# c1's marker: seen by all four monitors, the filtered one too
+mark c1
+echo "# end marker: c1's subflow from port $MARK_SPORT"
+wait_for text_marked "$T/ipmon.txt" || echo "# ip mptcp monitor: no end marker"
+wait_for json_marked "$T/mon.json" || echo "# monitor -j: no end marker"
+wait_for text_marked "$T/mon.txt" || echo "# monitor -t: no end marker"
+wait_for json_marked "$T/monf.json" || echo "# monitor -j token: no end marker"
 for pid in "$MON_J" "$MON_T" "$MON_F"; do
 	kill -0 "$pid" 2>/dev/null || echo "# monitor $pid exited early"
 done
@@ -883,7 +928,8 @@ run timeout 10 $(unpriv_prefix) env LD_LIBRARY_PATH="$PUB" "$PUB/mpsock" monitor
 check_run "uid 65534: monitor without mpsockd: exit 1 with EPERM's text" \
 	eval '[ "$RC" = 1 ] && [[ $ERR == "mpsock: monitor: Operation not permitted"* ]]'
 
-start_mpsockd
+# -v: it logs each request it answered (below: the subscription)
+MPSOCKD_ARGS=-v start_mpsockd
 if ! grep -q serving "$T/mpsockd.log"; then
 	echo "# mpsockd did not start:"
 	sed 's/^/# /' "$T/mpsockd.log"
@@ -893,15 +939,15 @@ fi
 eperm "uid 65534, mpsockd running: open on root's connection" open \
 	token "$t1" local "$C_CELL" remote "$S4"
 nsf=$(ss_sf "${TOK[c3]}" . "$S4:$PORT" | wc -l)
-run ucli open token "$t3" local "$C_CELL" lport 45999 remote "$S4"
+run ucli open token "$t3" local "$C_CELL" lport 31002 remote "$S4"
 check_run "uid 65534, mpsockd running: open on its own connection: exit 0, 'id N'" \
 	eval '[ "$RC" = 0 ] && [[ $OUT =~ ^id\ [0-9]+$ ]] && [ -z "$ERR" ]'
 UID3=${OUT#id }
-check "uid 65534, mpsockd running: ss -tiM shows the new subflow from $C_CELL:45999" \
-	wait_for nonempty "ss_sf ${TOK[c3]} '^$C_CELL:45999\$' $S4:$PORT"
+check "uid 65534, mpsockd running: ss -tiM shows the new subflow from $C_CELL:31002" \
+	wait_for nonempty "ss_sf ${TOK[c3]} '^$C_CELL:31002\$' $S4:$PORT"
 run ucli backup token "$t3" id "$UID3" on
 check "uid 65534, mpsockd running: backup on its own subflow: ss -tiM shows b" \
-	wait_for nonempty "ss_sf ${TOK[c3]} '^$C_CELL:45999\$' $S4:$PORT | grep ' b=1 '"
+	wait_for nonempty "ss_sf ${TOK[c3]} '^$C_CELL:31002\$' $S4:$PORT | grep ' b=1 '"
 run ucli close token "$t3" id "$UID3" reset
 check_run "uid 65534, mpsockd running: close reset: exit 0" eval '[ "$RC" = 0 ]'
 check "uid 65534, mpsockd running: c3 is back to its $nsf subflows" \
@@ -912,9 +958,14 @@ $(unpriv_prefix) env LD_LIBRARY_PATH="$PUB" "$PUB/mpsock" -j monitor \
 	>"$T/umon.json" 2>"$T/umon.err" &
 UMON=$!
 BG_PIDS+=("$UMON")
-nsenter --net="$CLI_NS" ip mptcp monitor >"$T/ipmon2.txt" 2>&1 &
-BG_PIDS+=($!)
-sleep 1
+start_ipmon "$CLI_NS" "$T/ipmon2.txt"
+BG_PIDS+=("$IPMON_PID")
+# mpsockd answers the subscription once it forwards the events
+poll 10 grep -q "subscribe-owner request from pid $UMON uid 65534: ok" \
+	"$T/mpsockd.log" || echo "# the monitor through mpsockd did not subscribe"
+# root's connection first: c3's events come after them
+hcmd c1 "open $C_CELL:0 $S4:0 wait 3000"
+hcmd c1 "close ${REPLY_LINE##*id=} rst"
 run cli open token "$t3" local "$C_CELL" remote "$S4"
 ID3=${OUT#id }
 hcmd c3 list
@@ -922,9 +973,10 @@ L3=$(awk -v id="id=$ID3" '$2 == id { sub(/local=/, "", $4); print $4 }' \
 	<<<"$REPLY_LINE")
 wait_for nonempty "ss_sf ${TOK[c3]} '^$L3\$' $S4:$PORT" >/dev/null
 run cli close token "$t3" id "$ID3" reset
-hcmd c1 "open $C_CELL:0 $S4:0 wait 3000"
-hcmd c1 "close ${REPLY_LINE##*id=} rst"
-sleep 1
+# the last event, c3's SF_CLOSED: both monitors printed all before it
+MARK_SPORT=${L3##*:}
+wait_for text_marked "$T/ipmon2.txt" || echo "# ip mptcp monitor: no SF_CLOSED of $L3"
+wait_for json_marked "$T/umon.json" || echo "# monitor through mpsockd: no SF_CLOSED of $L3"
 check "uid 65534: monitor through mpsockd keeps running" kill -0 "$UMON"
 kill "${BG_PIDS[@]}" 2>/dev/null
 wait "${BG_PIDS[@]}" 2>/dev/null

@@ -273,20 +273,24 @@ sf_local()
 		sub(/local=/, "", $4); print $4 }'
 }
 
-# start_mpsockd: the broker in the client namespace; sets D_PID
+# start_mpsockd [CONFIG]: the broker in the client namespace; sets D_PID.
+# Its configuration and state live in this run's directory (never the
+# host's /etc or /run); $MPSOCKD_ARGS (e.g. -v) are added to its command
+# line.  Returns 1 when it does not say "serving" within 10 s.
 start_mpsockd()
 {
 	# the path manager's policy: none unless a test asks (CONFIG text)
 	printf '%s\n' "${1:-policy single}" >"$TESTNET_TMP/mpsockd.conf"
-	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" \
+	# shellcheck disable=SC2086
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" ${MPSOCKD_ARGS:-} \
 		-f "$TESTNET_TMP/mpsockd.conf" \
 		--state "$TESTNET_TMP/mpsockd.state" >/dev/null \
 		2>>"$TESTNET_TMP/mpsockd.log" &
 	D_PID=$!
-	for _ in $(seq 50); do
-		grep -q serving "$TESTNET_TMP/mpsockd.log" 2>/dev/null && break
-		sleep 0.1
-	done
+	poll 10 grep -q serving "$TESTNET_TMP/mpsockd.log" 2>/dev/null && return 0
+	echo "# mpsockd did not start serving:" >&2
+	sed 's/^/# /' "$TESTNET_TMP/mpsockd.log" >&2
+	return 1
 }
 
 # poll SECS CMD...: run CMD every 0.1 s until it succeeds (at most SECS s)
@@ -306,3 +310,80 @@ poll()
 flat() { "$@" | tr '\n' ' '; }
 # lines WORDS...: one per line, sorted (an expected view)
 lines() { printf '%s\n' "$@" | sort; }
+
+# genl_listening NSPATH PID: PID holds a generic netlink socket in NSPATH
+# that has joined a multicast group (ip mptcp monitor and mpsock monitor
+# are subscribed to the kernel's MPTCP events: what they print from now
+# on is complete).  /proc/net/netlink shows the first 32 groups; the
+# MPTCP events group is one of them unless a kernel registers a great
+# many generic netlink families before MPTCP.
+genl_listening()
+{
+	local inodes
+
+	inodes=$(find "/proc/$2/fd" -lname 'socket:*' -printf '%l\n' \
+		2>/dev/null | tr -dc '0-9\n')
+	[ -n "$inodes" ] || return 1
+	nsenter --net="$1" cat /proc/net/netlink | awk -v inos="$inodes" '
+	BEGIN { n = split(inos, a, "\n"); for (i = 1; i <= n; i++) want[a[i]] = 1 }
+	# sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
+	$2 == 16 && $4 !~ /^0+$/ && ($10 in want) { found = 1 }
+	END { exit !found }'
+}
+
+# start_ipmon NSPATH FILE [IP-OPTIONS...]: ip mptcp monitor in NSPATH,
+# printing to FILE (errors to FILE.err); returns once it is subscribed
+# (1 if it is not within 10 s).  Sets IPMON_PID.
+start_ipmon()
+{
+	local ns=$1 out=$2
+
+	shift 2
+	nsenter --net="$ns" ip "$@" mptcp monitor >"$out" 2>"$out.err" &
+	IPMON_PID=$!
+	poll 10 genl_listening "$ns" "$IPMON_PID" && return 0
+	echo "# ip mptcp monitor in $ns did not subscribe:" >&2
+	sed 's/^/# /' "$out.err" >&2
+	return 1
+}
+
+# start_capture NSPATH FILE FILTER: tcpdump on every interface of NSPATH
+# into FILE; returns once the capture is open (tcpdump writes the file
+# header after attaching its filter, -U flushes it at once), 1 if not
+# within 10 s.  Sets DUMP_PID.
+start_capture()
+{
+	nsenter --net="$1" tcpdump -i any -nn -U --immediate-mode -w "$2" \
+		"$3" 2>"$2.err" &
+	# shellcheck disable=SC2034 # for the caller
+	DUMP_PID=$!
+	# a pcap file header is 24 bytes
+	poll 10 eval "[ \"\$(stat -c %s '$2' 2>/dev/null || echo 0)\" -ge 24 ]" &&
+		return 0
+	echo "# tcpdump did not start:" >&2
+	sed 's/^/# /' "$2.err" >&2
+	return 1
+}
+
+# pcap_text FILE: the capture as tcpdump -nn prints it (it may still grow)
+pcap_text()
+{
+	tcpdump -nn -r "$1" 2>/dev/null
+}
+
+# mptcp_idle: the client namespace holds no MPTCP connection (no MPTCP
+# socket at all: it has no listener); the closes of earlier steps are
+# over, their subflows gone and their events sent
+mptcp_idle()
+{
+	[ -z "$(nsenter --net="/run/netns/$TESTNET_CLI_NS" ss -MHan)" ]
+}
+
+# wait_mptcp_idle: mptcp_idle within 10 s; what is left on stderr if not
+wait_mptcp_idle()
+{
+	poll 10 mptcp_idle && return 0
+	echo "# MPTCP connections left in the client namespace:" >&2
+	nsenter --net="/run/netns/$TESTNET_CLI_NS" ss -MHan | sed 's/^/# /' >&2
+	return 1
+}

@@ -20,7 +20,13 @@ PUB=$(dirname "$(probe_for_anyone)")
 cp "$MPSOCK_RAWREQ" "$MPSOCK_CTL" "$PUB/"
 RAW="$(unpriv_prefix) $PUB/mpsock-rawreq"
 
-start_mpsockd
+start_mpsockd || { echo "Bail out! mpsockd"; exit 1; }
+
+# socks: the sockets mpsockd holds
+socks()
+{
+	find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l
+}
 
 # rawreq MODE PATTERN: the broker's answer matches; then it still serves
 rawreq()
@@ -53,13 +59,14 @@ rawreq closedconn "reply err=E*"
 check "mpsockd survived every request" kill -0 "$D_PID"
 
 # empty messages carrying sockets: dropped clients, and no socket kept
-socks_before=$(find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l)
+socks_before=$(socks)
 for _ in $(seq 20); do
 	# shellcheck disable=SC2086
 	timeout 5 $RAW emptyfd "$S4" "$PORT" >/dev/null 2>&1
 done
-sleep 0.2
-socks_after=$(find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l)
+# the clients are gone; mpsockd drops them as it sees them go
+poll 5 eval '[ "$(socks)" -le "$socks_before" ]'
+socks_after=$(socks)
 check "empty messages with sockets: mpsockd keeps none ($socks_before before, $socks_after after)" \
 	test "$socks_after" -le "$socks_before"
 
@@ -80,31 +87,32 @@ kill "$STALL_PID" 2>/dev/null
 wait "$STALL_PID" 2>/dev/null
 
 # no reference kept: the connection goes when the application closes it
-socks_before=$(find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l)
+socks_before=$(socks)
 # shellcheck disable=SC2086
 out=$($RAW hold "$S4" "$PORT" 2>&1)
 port=$(echo "$out" | sed -n 's/^closed port=//p')
 check "hold: the request succeeded" grep -q "reply err=0" <<<"$out"
-gone=false
-for _ in $(seq 30); do
-	if ! nsenter --net="$CLI_NS" ss -MHn state established |
-		grep -q ":$port "; then
-		gone=true
-		break
-	fi
-	sleep 0.1
-done
-check "the MPTCP connection closed when the application closed it" $gone
-socks_after=$(find /proc/"$D_PID"/fd -lname 'socket:*' | wc -l)
+conn_gone()
+{
+	! nsenter --net="$CLI_NS" ss -MHn state established | grep -q ":$port "
+}
+check "the MPTCP connection closed when the application closed it" \
+	eval '[ -n "$port" ] && poll 5 conn_gone'
+# the client has left: mpsockd drops it as it sees it go
+poll 5 eval '[ "$(socks)" -le "$socks_before" ]'
+socks_after=$(socks)
 check "mpsockd holds no socket of the application ($socks_before before, $socks_after after)" \
 	test "$socks_after" -le "$socks_before"
 
 # only one broker per namespace, and only on the userspace path manager
-nsenter --net="$CLI_NS" "$MPSOCKD" 2>"$TESTNET_TMP/second.log"
+# (configuration and state of this run: not the host's /etc and /run)
+nsenter --net="$CLI_NS" "$MPSOCKD" -f "$TESTNET_TMP/mpsockd.conf" \
+	--state "$TESTNET_TMP/second.state" 2>"$TESTNET_TMP/second.log"
 rc=$?
 check "a second mpsockd exits 78 (another one serves)" \
 	eval "[ $rc = 78 ] && grep -q 'another mpsockd' $TESTNET_TMP/second.log"
 nsenter --net="/run/netns/$TESTNET_SRV_NS" "$MPSOCKD" \
+	-f "$TESTNET_TMP/mpsockd.conf" --state "$TESTNET_TMP/kernelpm.state" \
 	2>"$TESTNET_TMP/kernelpm.log"
 rc=$?
 check "on the in-kernel path manager mpsockd exits 78 and says why" \
@@ -114,14 +122,23 @@ kill "$D_PID"
 wait "$D_PID"
 check "mpsockd stops on SIGTERM" test $? = 0
 
-# without a broker and without CAP_NET_ADMIN: EPERM, at once
-start=$(date +%s%N)
+# without a broker and without CAP_NET_ADMIN: EPERM, at once (the time
+# of the call alone, not of starting the client and connecting)
+# shellcheck disable=SC2034 # read by ctl_start
+MPSOCK_CTL_BIN=$PUB/mpsock-ctl
 # shellcheck disable=SC2046
-out=$(printf 'echo\nopen %s:0 %s:0\n' "$TESTNET_CLI_CELL4" "$S4" |
-	$(unpriv_prefix) "$PUB/mpsock-ctl" "$S4" "$PORT" 2>&1 | tail -n 1)
-ms=$((($(date +%s%N) - start) / 1000000))
-check "no broker: open fails with EPERM ($out)" \
-	eval "[[ '$out' == 'err EPERM no mpsockd in this network namespace'* ]]"
-check "no broker: it fails fast (${ms} ms, under 2000)" test "$ms" -lt 2000
+if ctl_start $(unpriv_prefix); then
+	ctl echo
+	start=$(date +%s%N)
+	ctl "open $TESTNET_CLI_CELL4:0 $S4:0"
+	ms=$((($(date +%s%N) - start) / 1000000))
+	out=$REPLY_LINE
+	ctl_stop
+	check "no broker: open fails with EPERM ($out)" \
+		eval "[[ '$out' == 'err EPERM no mpsockd in this network namespace'* ]]"
+	check "no broker: it fails fast (${ms} ms, under 2000)" test "$ms" -lt 2000
+else
+	not_ok "no broker: client connected"
+fi
 
 finish

@@ -19,28 +19,43 @@ SRV_NS=/run/netns/$TESTNET_SRV_NS
 S4=$TESTNET_SRV_WIFI4
 C_CELL=$TESTNET_CLI_CELL4
 
-# witnesses: a capture on the client and the server's event monitor
+# A peer that never answers, whatever ran before: a permanent neighbour
+# entry on the cell link for an address nobody has, to a MAC nobody has.
+# A SYN to it leaves and is dropped by the server's end of the veth (not
+# its MAC); no ARP resolution, so no FAILED entry and no EHOSTUNREACH
+# that an earlier attempt could leave behind.
+SILENT=10.0.2.99
+if ! nsenter --net="$CLI_NS" ip neigh replace "$SILENT" \
+	lladdr 02:00:00:00:00:99 dev cell nud permanent; then
+	echo "Bail out! cannot add the silent peer's neighbour entry"
+	exit 1
+fi
+
+# witnesses: a capture on the client and the server's event monitor, both
+# listening before the pass begins, both complete before they are read
 start_witnesses()
 {
-	nsenter --net="$CLI_NS" tcpdump -i any -nn -U --immediate-mode -w "$TESTNET_TMP/$1.pcap" \
-		"tcp port $PORT" 2>/dev/null &
-	DUMP_PID=$!
-	nsenter --net="$SRV_NS" ip mptcp monitor >"$TESTNET_TMP/$1.mon" &
-	MON_PID=$!
-	# tcpdump opens its capture before it can report a packet
-	for _ in $(seq 50); do
-		[ -s "$TESTNET_TMP/$1.pcap" ] && break
-		sleep 0.1
-	done
+	# the UDP datagram to the silent peer marks the end of the capture
+	start_capture "$CLI_NS" "$TESTNET_TMP/$1.pcap" \
+		"tcp port $PORT or (udp and host $SILENT)" ||
+		not_ok "$1: tcpdump capturing"
+	start_ipmon "$SRV_NS" "$TESTNET_TMP/$1.mon" ||
+		not_ok "$1: ip mptcp monitor listening"
+	MON_PID=$IPMON_PID
 }
 
 stop_witnesses()
 {
-	sleep 0.3
+	# packets reach a capture in order: once the marker sent now is in
+	# the file, so is every packet of the pass
+	nsenter --net="$CLI_NS" bash -c "echo '$1' >/dev/udp/$SILENT/9"
+	poll 10 eval "pcap_text '$TESTNET_TMP/$1.pcap' | grep -q '> $SILENT.9: UDP'" ||
+		echo "# the capture's end marker did not arrive"
+	# the server's MP_PRIO event came long before; ip may lag behind
+	poll 5 grep -q "SF_PRIO\|PRIORITY" "$TESTNET_TMP/$1.mon"
 	kill "$DUMP_PID" "$MON_PID" 2>/dev/null
 	wait "$DUMP_PID" "$MON_PID" 2>/dev/null
-	tcpdump -nn -r "$TESTNET_TMP/$1.pcap" >"$TESTNET_TMP/$1.txt" \
-		2>/dev/null
+	pcap_text "$TESTNET_TMP/$1.pcap" >"$TESTNET_TMP/$1.txt"
 }
 
 # the id from the last "ok id=N" answer
@@ -65,9 +80,16 @@ run_mode()
 	local mode=$1 id l l2 l3 sport fin_port
 	shift
 
-	# a 4-tuple of an earlier run may still be in TIME_WAIT
-	DRAFT_PORT=$((41000 + RANDOM % 1000))
+	# each pass its own local ports for the draft's 4-tuples (those of
+	# the other pass may be in TIME_WAIT), below the ephemeral range
+	# (32768-60999 in a new namespace) so that no socket holds them
+	case $mode in
+	root) DRAFT_PORT=31000 ;;
+	*) DRAFT_PORT=31100 ;;
+	esac
 
+	# nothing of an earlier connection may answer for this pass
+	wait_mptcp_idle
 	start_witnesses "$mode"
 	if ! ctl_start "$@"; then
 		not_ok "$mode: client connected"
@@ -118,7 +140,8 @@ run_mode()
 		"open 0.0.0.0:0 $TESTNET_SRV_CELL4:0 wait 3000" "ok id=*"
 	l=$(sf_local "$(last_id)")
 	check "$mode: routing chose the cell source ($l) to port $PORT" \
-		eval "ss_subflows $PORT | grep -q '^$C_CELL:[0-9]* $TESTNET_SRV_CELL4:$PORT '"
+		eval "[[ '$l' == '$C_CELL:'* ]] &&
+			ss_subflows $PORT | grep -q '^$l $TESTNET_SRV_CELL4:$PORT '"
 
 	expect "$mode: draft MPTCP_OPEN_SUB_TUPLE returns a draft id" \
 		"dopen $C_CELL:$DRAFT_PORT $S4:$PORT backup" "ok draft=*"
@@ -146,12 +169,12 @@ run_mode()
 	expect "$mode: a plain TCP listener closes the join: ECONNRESET" \
 		"open $C_CELL:0 $TESTNET_SRV_CELL4:$TESTNET_TCP_PORT wait 3000" \
 		"err ECONNRESET*"
-	# nobody answers 10.0.2.99: the caller's timeout ends the wait
+	# nobody answers $SILENT: the caller's timeout ends the wait
 	expect "$mode: caller's timeout: ETIMEDOUT" \
-		"open $C_CELL:0 10.0.2.99:$PORT wait 300" "err ETIMEDOUT*"
+		"open $C_CELL:0 $SILENT:$PORT wait 300" "err ETIMEDOUT*"
 	ctl list
 	check "$mode: the timed-out attempt was cancelled" \
-		eval "! grep -q 'remote=10.0.2.99' <<<'$REPLY_LINE'"
+		eval "! grep -q 'remote=$SILENT' <<<'$REPLY_LINE'"
 	expect "$mode: unknown local address: EADDRNOTAVAIL" \
 		"open 10.9.9.9:0 $S4:0 wait 3000" "err EADDRNOTAVAIL*"
 
@@ -183,6 +206,9 @@ run_mode()
 	check "$mode: capture: FIN, no RST, from port $fin_port" \
 		eval "grep -q '$C_CELL.$fin_port > .*Flags \[F.\]' $TESTNET_TMP/$mode.txt &&
 		! grep -q '$C_CELL.$fin_port > .*Flags \[R' $TESTNET_TMP/$mode.txt"
+	check "$mode: capture: the SYN to $SILENT left, nothing came back" \
+		eval "grep -q '$C_CELL.[0-9]* > $SILENT.$PORT: Flags \[S\]' $TESTNET_TMP/$mode.txt &&
+		! grep -q '$SILENT.$PORT > ' $TESTNET_TMP/$mode.txt"
 	check "$mode: peer saw the priority change (SUB_PRIORITY)" \
 		grep -q "SF_PRIO\|PRIORITY" "$TESTNET_TMP/$mode.mon"
 }
@@ -333,15 +359,13 @@ nsenter --net="$CLI_NS" env LD_LIBRARY_PATH="$PUB" setpriv --reuid=65534 \
 	"$TESTNET_SRV_CELL4" <"$TESTNET_TMP/fig4.hold" >"$TESTNET_TMP/fig4.out" 2>&1 &
 FIG4_PID=$!
 exec 8>"$TESTNET_TMP/fig4.hold"
-for _ in $(seq 50); do
-	grep -q "new subflow id" "$TESTNET_TMP/fig4.out" && break
-	kill -0 "$FIG4_PID" 2>/dev/null || break
-	sleep 0.1
-done
+poll 10 eval "grep -q 'new subflow id' '$TESTNET_TMP/fig4.out' ||
+	! kill -0 $FIG4_PID 2>/dev/null"
 check "Figure 4: MPTCP_OPEN_SUB_TUPLE returned draft id 2" \
 	grep -qx "new subflow id : 2" "$TESTNET_TMP/fig4.out"
+# the join may still be on its way when the call returns
 check "Figure 4: ss -tiM shows $C_CELL:12345 -> $TESTNET_SRV_CELL4:$PORT" \
-	eval "ss_subflows $PORT | grep -q '^$C_CELL:12345 $TESTNET_SRV_CELL4:$PORT '"
+	poll 5 eval "ss_subflows $PORT | grep -q '^$C_CELL:12345 $TESTNET_SRV_CELL4:$PORT '"
 exec 8>&-
 wait "$FIG4_PID"
 check "Figure 4 exits 0" test $? = 0

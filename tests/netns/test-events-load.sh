@@ -13,6 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 
 : "${MPSOCK_EVLOAD:=$_TESTNET_ROOT/build/tests/tools/mpsock-evload}"
+: "${MPSOCK_TESTSRV:=$_TESTNET_ROOT/build/tests/tools/mpsock-testsrv}"
 : "${MPSOCK_LOAD_SECONDS:=30}"
 # each connection opens a subflow and resets the previous one once per
 # period: the in-kernel PM of the server rejects joins under faster churn
@@ -27,7 +28,7 @@ RSS_LATE_SLACK_KB=64
 export TESTNET_CLIENT_PM=userspace
 netns_setup
 # nothing of ours may outlive the test (mpsockd would hold its output open)
-trap 'kill ${LOAD_PID:-} ${MON_PID:-} ${D_PID:-} 2>/dev/null; testnet_down' EXIT
+trap 'kill ${LOAD_PID:-} ${MON_PID:-} ${MARK_PID:-} ${D_PID:-} 2>/dev/null; testnet_down' EXIT
 PORT=$TESTNET_MPTCP_PORT
 CLI_NS=/run/netns/$TESTNET_CLI_NS
 S4=$TESTNET_SRV_WIFI4
@@ -37,7 +38,7 @@ MON=$TESTNET_TMP/monitor.txt
 OUT=$TESTNET_TMP/evload.out
 
 [ -x "$MPSOCK_EVLOAD" ] || { echo "Bail out! no $MPSOCK_EVLOAD"; exit 1; }
-start_mpsockd
+start_mpsockd || { echo "Bail out! mpsockd"; exit 1; }
 PUB=$(dirname "$(probe_for_anyone)")
 cp "$MPSOCK_EVLOAD" "$PUB/"
 chmod 755 "$PUB/mpsock-evload"
@@ -57,12 +58,11 @@ nfds()
 	echo "$n"
 }
 
-# the witness, started before the first connection, with room for seconds
-# of events (the receive buffer is capped by net.core.rmem_max)
-nsenter --net="$CLI_NS" ip -rcvbuf 8388608 mptcp monitor >"$MON" \
-	2>"$MON.err" &
-MON_PID=$!
-sleep 0.3
+# the witness, subscribed before the first connection, with room for
+# seconds of events (the receive buffer is capped by net.core.rmem_max)
+start_ipmon "$CLI_NS" "$MON" -rcvbuf 8388608 ||
+	{ echo "Bail out! ip mptcp monitor"; exit 1; }
+MON_PID=$IPMON_PID
 RSS_BEFORE=$(rss)
 FDS_BEFORE=$(nfds)
 
@@ -87,14 +87,21 @@ done
 RSS_AFTER=$(rss)
 check "the load ran to its end" grep -q '^done' "$OUT"
 
-# the monitor has printed everything once its output stops growing
-prev=-1
-for _ in $(seq 50); do
-	size=$(stat -c %s "$MON")
-	[ "$size" = "$prev" ] && break
-	prev=$size
-	sleep 0.2
-done
+# the monitor has printed everything once it printed an event that came
+# after all of them: an MPTCP listener opened and closed in the client
+# namespace now (LISTENER_CREATED and _CLOSED, event types 15 and 16,
+# which an iproute2 that does not know them, 6.1 for one, prints as
+# "UNKNOWN 15" and "UNKNOWN 16")
+MARK_PORT=5299
+nsenter --net="$CLI_NS" "$MPSOCK_TESTSRV" --port "$MARK_PORT" --mode echo \
+	--pidfile "$TESTNET_TMP/mark.pid" >"$TESTNET_TMP/mark.log" 2>&1 &
+MARK_PID=$!
+poll 10 test -s "$TESTNET_TMP/mark.pid"
+kill "$MARK_PID"
+wait "$MARK_PID" 2>/dev/null
+MARK_PID=
+check "ip mptcp monitor printed every event (its end marker came)" \
+	poll 30 grep -Eq '^ *\[ *(LISTENER_CLOSED|UNKNOWN 16)\]' "$MON"
 kill "$MON_PID"
 wait "$MON_PID" 2>/dev/null
 MON_PID=

@@ -11,6 +11,8 @@
 
 export TESTNET_CLIENT_PM=userspace
 netns_setup
+# nothing of ours may outlive the test
+trap 'kill ${KT_PID:-} ${MON_PID:-} ${D_PID:-} 2>/dev/null; testnet_down' EXIT
 PORT=$TESTNET_MPTCP_PORT
 CLI_NS=/run/netns/$TESTNET_CLI_NS
 SRV_NS=/run/netns/$TESTNET_SRV_NS
@@ -18,24 +20,20 @@ S4=$TESTNET_SRV_WIFI4
 S_CELL=$TESTNET_SRV_CELL4
 C_CELL=$TESTNET_CLI_CELL4
 
-start_mpsockd
+start_mpsockd || { echo "Bail out! mpsockd"; exit 1; }
 PUB=$(dirname "$(probe_for_anyone)")
 cp "$MPSOCK_CTL" "$PUB/"
 
-# the witness: ip mptcp monitor in the client namespace
-nsenter --net="$CLI_NS" ip mptcp monitor >"$TESTNET_TMP/monitor.txt" &
-MON_PID=$!
+# the witness: ip mptcp monitor in the client namespace, one per pass
+# (started once the earlier pass's connection is gone: what it prints is
+# this pass's)
+MON=
 
-# monitor_has PATTERN: the monitor printed a line matching PATTERN
+# monitor_has PATTERN: the monitor printed a line matching PATTERN (it
+# may lag behind the event stream a little)
 monitor_has()
 {
-	local i
-
-	for i in $(seq 20); do
-		grep -q -- "$1" "$TESTNET_TMP/monitor.txt" && return 0
-		sleep 0.05
-	done
-	return 1
+	poll 5 grep -q -- "$1" "$MON"
 }
 
 # ev PATTERN: the last evwait's output has an event line matching it
@@ -50,40 +48,46 @@ run_mode()
 	shift
 
 	nsenter --net="$SRV_NS" ip mptcp endpoint flush
+	wait_mptcp_idle
+	MON=$TESTNET_TMP/$mode.mon
+	start_ipmon "$CLI_NS" "$MON" || not_ok "$mode: ip mptcp monitor listening"
+	MON_PID=$IPMON_PID
+	# evwait N: the first event may take up to N ms (then it returns once
+	# 100 ms pass without another)
 	ctl_start "$@" || { not_ok "$mode: client connected"; return; }
 	expect "$mode: mpsock_events_open" evopen ok
 	ctl echo
 	# the server gets a cell address to announce, to us too
 	nsenter --net="$SRV_NS" ip mptcp endpoint add "$S_CELL" id 1 signal
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	check "$mode: ADDR_ANNOUNCED of the server's cell address, id 1" \
 		ev_has "type=announced .* addr_id=1 .* remote=$S_CELL:$PORT"
 	check "$mode: monitor saw ANNOUNCED" monitor_has "ANNOUNCED.*daddr4=$S_CELL"
 
 	ctl "open $C_CELL:0 $S4:0 wait 3000"
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	l=$(sed -n 's/.*type=established id=2 .* local=\([^ ]*\) .*/\1/p' <<<"$REPLY_LINE")
 	check "$mode: SUBFLOW_ESTABLISHED with subflow id 2 ($l)" test -n "$l"
 	check "$mode: monitor saw SF_ESTABLISHED from port ${l##*:}" \
 		monitor_has "SF_ESTABLISHED.*sport=${l##*:}"
 
 	ctl "open $C_CELL:0 $S_CELL:0 wait 3000"
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	l=$(sed -n 's/.*type=established id=3 .* local=\([^ ]*\) .*/\1/p' <<<"$REPLY_LINE")
 	# the peer makes its address a backup: MP_PRIO on our subflow 3
 	nsenter --net="$SRV_NS" ip mptcp endpoint change id 1 backup
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	check "$mode: SUBFLOW_PRIORITY from the peer, subflow 3 backup" \
 		ev_has "type=priority id=3 .*backup=1"
 	check "$mode: monitor saw SF_PRIO for port ${l##*:}" \
 		monitor_has "SF_PRIO.*sport=${l##*:}"
 
 	ctl "close 2 rst"
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	check "$mode: SUBFLOW_CLOSED id 2, error ECONNABORTED (closed here)" \
 		ev_has "type=closed id=2 error=103 "
 	ctl "open $C_CELL:0 $S_CELL:9 wait 3000"
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	check "$mode: SUBFLOW_CLOSED of a refused attempt, ECONNREFUSED" \
 		ev_has "type=closed .*error=111 .*remote=$S_CELL:9"
 	check "$mode: monitor saw SF_CLOSED error=111" \
@@ -91,7 +95,7 @@ run_mode()
 
 	# the peer withdraws its cell address
 	nsenter --net="$SRV_NS" ip mptcp endpoint delete id 1
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	check "$mode: ADDR_REMOVED of the peer's address id 1" \
 		ev_has "type=removed .*addr_id=1 "
 	check "$mode: monitor saw REMOVED" monitor_has "REMOVED.*remid=1"
@@ -100,15 +104,19 @@ run_mode()
 	for id in $(awk '/^sf / { sub(/id=/, "", $2); print $2 }' <<<"$REPLY_LINE"); do
 		ctl "close $id rdwr"
 	done
-	ctl "evwait 1000"
+	ctl "evwait 5000"
 	check "$mode: NO_SUBFLOW after the last subflow closed" \
 		ev_has "type=no_subflow"
 	ctl closefd
-	ctl "evwait 2000"
+	ctl "evwait 5000"
 	check "$mode: CLOSED when the connection is gone" \
 		ev_has "type=conn_closed"
-	check "$mode: monitor saw CLOSED" monitor_has "CLOSED"
+	# CLOSED of the connection, not SF_CLOSED of a subflow
+	check "$mode: monitor saw CLOSED" monitor_has "^\[ *CLOSED\] "
 	ctl_stop
+	kill "$MON_PID"
+	wait "$MON_PID" 2>/dev/null
+	MON_PID=
 }
 
 MPSOCK_CTL_BIN=$MPSOCK_CTL
@@ -123,23 +131,22 @@ exec {other_in}> >(exec $(unpriv_prefix) "$PUB/mpsock-ctl" "$S4" "$PORT" \
 	>"$TESTNET_TMP/other.out" 2>&1)
 echo evopen >&"$other_in"
 echo echo >&"$other_in"
-sleep 0.3
+# it answers in order: after the echo's answer its stream is open
+poll 10 grep -q '^ok bytes=5' "$TESTNET_TMP/other.out" ||
+	echo "# the other process did not subscribe: $(cat "$TESTNET_TMP/other.out")"
 # shellcheck disable=SC2046
 ctl_start $(unpriv_prefix) || not_ok "isolation: first client connected"
 ctl evopen
 ctl echo
 ctl "open $C_CELL:0 $S4:0 wait 3000"
-ctl "evwait 500"
+ctl "evwait 5000"
 check "isolation: the first process sees its own events" \
 	ev_has "type=established id=2"
 ctl "close 2 rst"
 echo "evwait 500" >&"$other_in"
 echo quit >&"$other_in"
 exec {other_in}>&-
-for _ in $(seq 30); do
-	grep -q "^ok events=" "$TESTNET_TMP/other.out" && break
-	sleep 0.1
-done
+poll 10 grep -q "^ok events=" "$TESTNET_TMP/other.out"
 check "isolation: the other process saw none of them" \
 	grep -qx "ok events=0" "$TESTNET_TMP/other.out"
 ctl_stop
@@ -158,7 +165,7 @@ lost_case()
 		ctl "open $C_CELL:0 $S4:0"
 		ctl "close $((i + 1)) rst"
 	done
-	ctl "evwait 500"
+	ctl "evwait 5000"
 	check "$mode: a subscriber that did not read gets LOST" \
 		ev_has "type=lost .*lost=[1-9]"
 	check "$mode: and the events that did fit" \
@@ -173,25 +180,27 @@ lost_case "unprivileged" $(unpriv_prefix) ||
 check "mpsockd still serves" kill -0 "$D_PID"
 
 # examples/keep-two: a path manager driven only by events keeps a regular
-# and a backup subflow; subflows killed from outside (ss -K) come back
+# and a backup subflow; subflows killed from outside (ss -K) come back.
+# It runs until we stop it (its lifetime is far beyond the test's needs):
+# no step depends on how fast the others were.
 : "${MPSOCK_EXAMPLES:=$_TESTNET_ROOT/build/examples}"
 cp "$MPSOCK_EXAMPLES/keep-two" "$PUB/"
 cp -L "$MPSOCK_EXAMPLES/../lib/libmpsock.so.0" "$PUB/"
+# the subflows counted below are keep-two's alone
+wait_mptcp_idle
 nsenter --net="$CLI_NS" env LD_LIBRARY_PATH="$PUB" setpriv --reuid=65534 \
 	--regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all -- \
-	"$PUB/keep-two" "$S4" "$PORT" "$TESTNET_CLI_WIFI4" "$C_CELL" 6 \
+	"$PUB/keep-two" "$S4" "$PORT" "$TESTNET_CLI_WIFI4" "$C_CELL" 240 \
 	>"$TESTNET_TMP/keep-two.out" 2>&1 &
 KT_PID=$!
+two_now()
+{
+	[ "$(ss_subflows "$PORT" | grep -c "^$TESTNET_CLI_WIFI4:.* b=0 ")" = 1 ] &&
+		[ "$(ss_subflows "$PORT" | grep -c "^$C_CELL:.* b=1 ")" = 1 ]
+}
 two_subflows()
 {
-	local i
-
-	for i in $(seq 40); do
-		[ "$(ss_subflows "$PORT" | grep -c "^$TESTNET_CLI_WIFI4:.* b=0 ")" = 1 ] &&
-			[ "$(ss_subflows "$PORT" | grep -c "^$C_CELL:.* b=1 ")" = 1 ] &&
-			return 0
-		sleep 0.1
-	done
+	poll 10 two_now && return 0
 	ss_subflows "$PORT" | sed 's/^/# /'
 	return 1
 }
@@ -203,11 +212,15 @@ check "keep-two: the backup subflow, reset from outside, comes back" \
 nsenter --net="$CLI_NS" ss -K -t \
 	"( src $TESTNET_CLI_WIFI4 and dport = :$PORT )" >/dev/null
 check "keep-two: so does the regular one" two_subflows
-wait "$KT_PID"
+check "keep-two: still running when stopped" kill -0 "$KT_PID"
+kill "$KT_PID"
+wait "$KT_PID" 2>/dev/null
+KT_PID=
 check "keep-two: saw both closes and reopened" \
 	eval "grep -q 'backup subflow .* closed .*reopening' $TESTNET_TMP/keep-two.out &&
 	      grep -q 'main subflow .* closed .*reopening' $TESTNET_TMP/keep-two.out"
 
-kill "$MON_PID" "$D_PID"
-wait "$MON_PID" "$D_PID" 2>/dev/null
+kill "$D_PID"
+wait "$D_PID" 2>/dev/null
+D_PID=
 finish

@@ -10,22 +10,27 @@
 netns_setup
 PORT=$TESTNET_MPTCP_PORT
 
+# listed_ready OUT: the example printed its listing (it writes it at once,
+# one fflush before it waits on its standard input), or has exited
+listed_ready()
+{
+	[ "$(grep -c '^Subflow id' "$1")" -ge 2 ] || ! kill -0 "$EX_PID" 2>/dev/null
+}
+
 # run_example OUT NAME HOST: run it with -w, wait for its listing
 run_example()
 {
-	local out=$1 name=$2 host=$3 i
+	local out=$1 name=$2 host=$3
 
+	# the subflows ss shows must be this connection's alone
+	wait_mptcp_idle
 	mkfifo "$TESTNET_TMP/hold"
 	nsenter --net="/run/netns/$TESTNET_CLI_NS" -- "$MPSOCK_EXAMPLES/$name" -w "$host" \
 		"$PORT" 2 <"$TESTNET_TMP/hold" >"$out" 2>&1 &
 	EX_PID=$!
 	exec 7>"$TESTNET_TMP/hold"
-	for i in $(seq 100); do
-		[ "$(grep -c '^Subflow id' "$out")" -ge 2 ] && sleep 0.1 &&
-			return 0
-		kill -0 "$EX_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	poll 10 listed_ready "$out"
+	[ "$(grep -c '^Subflow id' "$out")" -ge 2 ] && return 0
 	sed 's/^/# /' "$out"
 	return 1
 }
@@ -37,6 +42,13 @@ end_example()
 	local rc=$?
 	rm -f "$TESTNET_TMP/hold"
 	return $rc
+}
+
+# ss_count N: ss -tiM shows N established subflows (a join the example
+# listed may still be completing its handshake)
+ss_count()
+{
+	[ "$(ss_subflows "$PORT" | grep -c .)" -eq "$1" ]
 }
 
 set_endpoints "$TESTNET_CLI_CELL4 subflow"
@@ -51,7 +63,7 @@ for fam in 4 6; do
 			"$(printf 'Subflow id : 1\nSubflow id : 2')" \
 			"$(sort "$OUT")"
 		check "IPv$fam Figure 2: ss sees the 2 subflows" \
-			test "$(ss_subflows "$PORT" | grep -c .)" -eq 2
+			poll 5 ss_count 2
 	else
 		not_ok "IPv$fam Figure 2 ran"
 	fi
@@ -59,6 +71,7 @@ for fam in 4 6; do
 
 	OUT=$TESTNET_TMP/fig7.out
 	if run_example "$OUT" fig7-sub-tuple "$host"; then
+		poll 5 ss_count "$(grep -c 'ip dst' "$OUT")"
 		want=$(ss_subflows "$PORT" | awk '{ print $1, $2 }' |
 			sed 's/\[//g; s/\]//g' | sort)
 		got=$(awk '/ip src/ { s = $4 ":" $8 } /ip dst/ {

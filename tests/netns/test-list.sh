@@ -18,6 +18,8 @@ list_case()
 	local name=$1 runner=$2 pargs=$3 host=$4 n=$5 want
 
 	shift 5
+	# ss must show this case's connection alone: the one before has closed
+	wait_mptcp_idle
 	if ! set_endpoints "$@"; then
 		not_ok "$name: endpoints"
 		return
@@ -26,6 +28,7 @@ list_case()
 	if ! run_held "$OUT" $runner "$PROBE" $pargs -n "$n" -g -H \
 		"$host" "$PORT"; then
 		not_ok "$name: probe ready"
+		stop_held
 		return
 	fi
 	want=$(ss_subflows "$PORT")
