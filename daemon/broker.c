@@ -259,7 +259,8 @@ static int authorize_open(const struct client *c, const struct mps_req *req,
 		snprintf(msg, len, "unknown address family");
 		return -EINVAL;
 	}
-	if (req->open.flags & ~(MPS_OPEN_F_BACKUP | MPS_OPEN_F_WAIT)) {
+	if (req->open.flags &
+	    ~(MPS_OPEN_F_BACKUP | MPS_OPEN_F_WAIT | MPS_OPEN_F_UNBOUND)) {
 		snprintf(msg, len, "unknown open flags");
 		return -EINVAL;
 	}
@@ -326,7 +327,13 @@ static int handle_open(struct client *c, int fd, const struct mps_req *req,
 			goto out;
 	}
 	err = mps_ctrl_open(fd, &req->open.local, &req->open.remote,
-			    req->open.flags & MPS_OPEN_F_BACKUP, &res);
+			    (req->open.flags & MPS_OPEN_F_BACKUP
+				     ? MPS_CTRL_OPEN_BACKUP
+				     : 0) |
+				    (req->open.flags & MPS_OPEN_F_UNBOUND
+					     ? MPS_CTRL_OPEN_UNBOUND
+					     : 0),
+			    &res);
 	rep->id = res.id;
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 	if (!wait || (err && !(err == -ECONNREFUSED && !res.id)))

@@ -201,11 +201,18 @@ MPSOCK_API int mpsock_subflow_tcp_info(int fd, __u32 id, void *info,
 
 /* mpsock_subflow_open() flags */
 #define MPSOCK_OPEN_BACKUP 0x1 /* join as a backup subflow */
+/*
+ * Let routing choose the interface.  By default a subflow from a concrete
+ * local address is bound to the interface that owns that address, so it
+ * leaves there whatever the routing table says of that source.
+ */
+#define MPSOCK_OPEN_UNBOUND 0x2
 
 /**
  * mpsock_subflow_open() - open a subflow from @local to @remote.
- * @local: source address; INADDR_ANY / in6addr_any lets routing choose;
- *         port 0 lets the kernel choose
+ * @local: source address, whose interface the subflow is bound to (see
+ *         MPSOCK_OPEN_UNBOUND); INADDR_ANY / in6addr_any lets routing
+ *         choose both; port 0 lets the kernel choose
  * @remote: destination; port 0 means the connection's remote port
  * @addrlen: size of each address (both of one family)
  * @id: the new subflow's kernel id (out, may be NULL)

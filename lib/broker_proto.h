@@ -41,6 +41,7 @@ enum mps_req_type {
 /* mps_req.open.flags */
 #define MPS_OPEN_F_BACKUP 0x1
 #define MPS_OPEN_F_WAIT 0x2 /* reply once established or failed */
+#define MPS_OPEN_F_UNBOUND 0x4 /* not bound to the address's interface */
 
 struct mps_req {
 	__u16 version;

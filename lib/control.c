@@ -149,20 +149,20 @@ static void cancel_open(const struct mps_ctrl_result *res)
 }
 
 static int direct_open(int fd, const struct sockaddr_storage *l,
-		       const struct sockaddr_storage *r, bool backup,
+		       const struct sockaddr_storage *r, unsigned int how,
 		       int timeout_ms, struct mps_ctrl_result *res)
 {
 	struct mps_genl ev;
 	int err;
 
 	if (timeout_ms == 0)
-		return mps_ctrl_open(fd, l, r, backup, res);
+		return mps_ctrl_open(fd, l, r, how, res);
 	err = mps_genl_open(&ev);
 	if (err)
 		return err;
 	err = mps_events_subscribe(&ev);
 	if (!err)
-		err = mps_ctrl_open(fd, l, r, backup, res);
+		err = mps_ctrl_open(fd, l, r, how, res);
 	/* gone before we saw its port: its SUB_CLOSED tells why */
 	if (!err || (err == -ECONNREFUSED && !res->id)) {
 		err = direct_wait(&ev, res, timeout_ms);
@@ -181,7 +181,7 @@ static int direct_open(int fd, const struct sockaddr_storage *l,
 }
 
 static int broker_open(int fd, const struct sockaddr_storage *l,
-		       const struct sockaddr_storage *r, bool backup,
+		       const struct sockaddr_storage *r, unsigned int how,
 		       int timeout_ms, struct mps_ctrl_result *res)
 {
 	struct mps_reply rep;
@@ -192,8 +192,10 @@ static int broker_open(int fd, const struct sockaddr_storage *l,
 	req.type = MPS_REQ_OPEN;
 	req.open.local = *l;
 	req.open.remote = *r;
-	req.open.flags = (backup ? MPS_OPEN_F_BACKUP : 0) |
-			 (timeout_ms ? MPS_OPEN_F_WAIT : 0);
+	req.open.flags =
+		(how & MPS_CTRL_OPEN_BACKUP ? MPS_OPEN_F_BACKUP : 0) |
+		(how & MPS_CTRL_OPEN_UNBOUND ? MPS_OPEN_F_UNBOUND : 0) |
+		(timeout_ms ? MPS_OPEN_F_WAIT : 0);
 	req.open.timeout_ms = timeout_ms;
 	err = mps_broker_call(fd, &req, &rep, timeout_ms);
 	res->id = rep.id;
@@ -207,11 +209,14 @@ static int control_open(int fd, const struct sockaddr *local,
 {
 	struct sockaddr_storage l, r;
 	struct mps_ctrl_result res;
+	unsigned int how;
 	int err;
 
 	memset(&res, 0, sizeof(res));
-	if (flags & ~MPSOCK_OPEN_BACKUP)
+	if (flags & ~(MPSOCK_OPEN_BACKUP | MPSOCK_OPEN_UNBOUND))
 		return control_result(-EINVAL, "open", "unknown flags");
+	how = (flags & MPSOCK_OPEN_BACKUP ? MPS_CTRL_OPEN_BACKUP : 0) |
+	      (flags & MPSOCK_OPEN_UNBOUND ? MPS_CTRL_OPEN_UNBOUND : 0);
 	err = mps_ctrl_check_open_args(local, remote, addrlen, &l, &r);
 	if (err)
 		return control_result(err, "open", "bad address arguments");
@@ -224,11 +229,9 @@ static int control_open(int fd, const struct sockaddr *local,
 					      "a privileged local port needs "
 					      "CAP_NET_BIND_SERVICE");
 		mps_mode_claim(fd);
-		err = direct_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
-				  timeout_ms, &res);
+		err = direct_open(fd, &l, &r, how, timeout_ms, &res);
 	} else {
-		err = broker_open(fd, &l, &r, flags & MPSOCK_OPEN_BACKUP,
-				  timeout_ms, &res);
+		err = broker_open(fd, &l, &r, how, timeout_ms, &res);
 	}
 	if (res.id && id)
 		*id = res.id;

@@ -203,14 +203,22 @@ static int find_new(int fd, __u32 after, const struct sockaddr_storage *local,
 	return err;
 }
 
+/*
+ * A concrete local address binds the subflow to the interface that owns
+ * it, so that it leaves there even where routing would send that source
+ * out through another interface (a host without source-based policy
+ * routing); MPS_CTRL_OPEN_UNBOUND, or a wildcard source, leaves the
+ * choice to routing.
+ */
 int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
-		  const struct sockaddr_storage *remote_in, bool backup,
+		  const struct sockaddr_storage *remote_in, unsigned int how,
 		  struct mps_ctrl_result *res)
 {
 	struct sockaddr_storage local = *local_in, remote = *remote_in;
+	bool backup = how & MPS_CTRL_OPEN_BACKUP;
 	struct mps_snapshot snap;
+	int id, err, tries, ifindex = 0;
 	struct mps_genl *g;
-	int id, err, tries;
 	__u32 before;
 
 	memset(res, 0, sizeof(*res));
@@ -234,6 +242,11 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 		err = route_source(&remote, &local);
 		if (err)
 			return err;
+	} else if (!(how & MPS_CTRL_OPEN_UNBOUND)) {
+		/* not a local address: the kernel's bind() says so */
+		ifindex = mps_addr_ifindex(&local);
+		if (ifindex < 0)
+			return ifindex;
 	}
 
 	/* what the open is about, also if it fails (for its events) */
@@ -257,8 +270,9 @@ int mps_ctrl_open(int fd, const struct sockaddr_storage *local_in,
 			err = id;
 			break;
 		}
-		err = mps_pm_subflow_create(g, res->token, &local, id, &remote,
-					    backup, res->msg, sizeof(res->msg));
+		err = mps_pm_subflow_create(g, res->token, &local, id, ifindex,
+					    &remote, backup, res->msg,
+					    sizeof(res->msg));
 		if (err != -EINVAL || !strstr(res->msg, "address and id"))
 			break;
 	}

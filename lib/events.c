@@ -102,6 +102,10 @@ static int ev_attr_cb(const struct nlattr *attr, void *data)
 		if (len >= 1)
 			ev->rem_id = mnl_attr_get_u8(attr);
 		break;
+	case MPTCP_ATTR_IF_IDX:
+		if (len == 4)
+			ev->ifindex = (int)mnl_attr_get_u32(attr);
+		break;
 	default: /* newer kernels add attributes: skip them */
 		break;
 	}

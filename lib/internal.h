@@ -74,6 +74,9 @@ int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote,
 			   __u32 ifindex);
 
+/* ifaddr.c: the interface that owns @addr, 0 if none, -errno */
+int mps_addr_ifindex(const struct sockaddr_storage *addr);
+
 /* conn_diag.c: whole-namespace sock_diag views (tools, mpsockd) */
 struct mps_diag_sock {
 	struct sockaddr_storage local, remote; /* v4-mapped shown as v4 */
@@ -103,8 +106,7 @@ int mps_diag_msk_dump(mps_msk_cb cb, void *data);
 int mps_diag_msk_get(__u32 token, struct mps_msk *out);
 int mps_diag_subflow_dump(mps_subflow_cb cb, void *data);
 /* @states: a mask of 1 << TCP_* */
-int mps_diag_subflow_dump_states(__u32 states, mps_subflow_cb cb,
-				 void *data);
+int mps_diag_subflow_dump_states(__u32 states, mps_subflow_cb cb, void *data);
 
 /* genl.c: the "mptcp_pm" generic netlink family */
 struct mps_genl {
@@ -141,8 +143,8 @@ bool mps_addr_equal(const struct sockaddr_storage *a,
 		    const struct sockaddr_storage *b, bool ports);
 int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
 			  const struct sockaddr_storage *local, __u8 local_id,
-			  const struct sockaddr_storage *remote, bool backup,
-			  char *msg, size_t msglen);
+			  int ifindex, const struct sockaddr_storage *remote,
+			  bool backup, char *msg, size_t msglen);
 int mps_pm_subflow_destroy(struct mps_genl *g, __u32 token,
 			   const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote, char *msg,
@@ -176,8 +178,13 @@ struct mps_ctrl_result {
 };
 
 int mps_conn_token(int fd, __u32 *token);
+/* How a subflow is opened. */
+#define MPS_CTRL_OPEN_BACKUP 0x1
+/* routing chooses the interface, not the local address's interface */
+#define MPS_CTRL_OPEN_UNBOUND 0x2
+
 int mps_ctrl_open(int fd, const struct sockaddr_storage *local,
-		  const struct sockaddr_storage *remote, bool backup,
+		  const struct sockaddr_storage *remote, unsigned int how,
 		  struct mps_ctrl_result *res);
 int mps_ctrl_close(int fd, __u32 id, int how, struct mps_ctrl_result *res);
 int mps_ctrl_backup(int fd, __u32 id, bool backup, struct mps_ctrl_result *res);
@@ -188,8 +195,7 @@ int mps_ctrl_find(int fd, __u32 id, struct mps_snapshot *snap,
 /* subopt.c: which options one subflow takes, and who may set them */
 #define MPS_SUBOPT_COUNT 16
 int mps_subopt_index(int level, int optname);
-void mps_subopt_at(unsigned int i, int *level, int *optname,
-		   const char **name);
+void mps_subopt_at(unsigned int i, int *level, int *optname, const char **name);
 int mps_subopt_check(int level, int optname, bool set, socklen_t len);
 socklen_t mps_subopt_len(int level, int optname, socklen_t len);
 int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
@@ -240,6 +246,7 @@ struct mps_event {
 	__be16 sport, dport;
 	__u8 backup, loc_id, rem_id, error;
 	__u8 server_side; /* CREATED, ESTABLISHED: we accepted it */
+	int ifindex; /* SUB_*: the device the subflow is bound to, 0 if none */
 	bool has_error;
 };
 

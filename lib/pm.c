@@ -61,7 +61,7 @@ bool mps_addr_equal(const struct sockaddr_storage *a,
 
 static void pm_put_addr(struct nlmsghdr *nlh, int type,
 			const struct sockaddr_storage *ss, int id,
-			const __u32 *flags)
+			const __u32 *flags, int ifindex)
 {
 	struct nlattr *nest = mnl_attr_nest_start(nlh, type);
 	__be16 port = mps_addr_port(ss);
@@ -80,28 +80,32 @@ static void pm_put_addr(struct nlmsghdr *nlh, int type,
 		mnl_attr_put_u16(nlh, MPTCP_PM_ADDR_ATTR_PORT, ntohs(port));
 	if (flags)
 		mnl_attr_put_u32(nlh, MPTCP_PM_ADDR_ATTR_FLAGS, *flags);
-	/* a link-local source needs its interface, as bind() would */
-	if (flags && ss->ss_family == AF_INET6 &&
-	    ((const struct sockaddr_in6 *)ss)->sin6_scope_id)
-		mnl_attr_put_u32(
-			nlh, MPTCP_PM_ADDR_ATTR_IF_IDX,
-			((const struct sockaddr_in6 *)ss)->sin6_scope_id);
+	/* the subflow is bound to it, as SO_BINDTODEVICE would */
+	if (ifindex > 0)
+		mnl_attr_put_u32(nlh, MPTCP_PM_ADDR_ATTR_IF_IDX, ifindex);
 	mnl_attr_nest_end(nlh, nest);
 }
 
+/*
+ * @ifindex: the interface the subflow is bound to, 0 for none (routing
+ * chooses); a link-local IPv6 source needs its own in any case.
+ */
 int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
 			  const struct sockaddr_storage *local, __u8 local_id,
-			  const struct sockaddr_storage *remote, bool backup,
-			  char *msg, size_t msglen)
+			  int ifindex, const struct sockaddr_storage *remote,
+			  bool backup, char *msg, size_t msglen)
 {
+	const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)local;
 	char buf[PM_BUF];
 	__u32 flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
 	struct nlmsghdr *nlh;
 
+	if (!ifindex && local->ss_family == AF_INET6 && l6->sin6_scope_id)
+		ifindex = l6->sin6_scope_id;
 	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SUBFLOW_CREATE, 0);
 	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, local_id, &flags);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, local_id, &flags, ifindex);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
 }
 
@@ -115,8 +119,8 @@ int mps_pm_subflow_destroy(struct mps_genl *g, __u32 token,
 
 	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SUBFLOW_DESTROY, 0);
 	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, NULL);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, NULL, 0);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
 }
 
@@ -135,8 +139,8 @@ int mps_pm_set_backup(struct mps_genl *g, __u32 token,
 
 	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SET_FLAGS, 0);
 	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, &flags);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, &flags, 0);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
 }
 
@@ -228,7 +232,7 @@ int mps_pm_announce(struct mps_genl *g, __u32 token,
 
 	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_ANNOUNCE, 0);
 	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, addr, id, &flags);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, addr, id, &flags, 0);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
 }
 
