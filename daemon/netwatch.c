@@ -59,6 +59,7 @@ static struct nw_state *cur = &states[0], *fresh = &states[1];
 static struct nw_addr usable[NW_MAX_ADDRS];
 static struct mnl_socket *nl;
 static const struct nw_ops *ops;
+static bool routes_changed;
 
 /* A resync owed since an overrun, retried until a dump goes through. */
 static struct {
@@ -229,6 +230,12 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 		if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct ifaddrmsg)))
 			on_addr(st, nlh);
 		break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+		routes_changed = true; /* told once per batch read */
+		break;
 	default:
 		break;
 	}
@@ -384,6 +391,9 @@ static void resync_attempt(void)
 	}
 	rs.pending = false;
 	commit(true, &d);
+	/* route news may have been lost with the rest */
+	if (ops->routes_changed)
+		ops->routes_changed();
 	rs.done_ms = now_ms();
 	fprintf(stderr,
 		"mpsockd: netwatch: resynced after %u attempt%s: %u address%s "
@@ -503,9 +513,12 @@ int netwatch_open(const struct nw_ops *o)
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!nl)
 		return -errno;
-	if (mnl_socket_bind(
-		    nl, RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
-		    MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl,
+			    RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+				    RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+				    RTMGRP_IPV6_ROUTE | RTMGRP_IPV4_RULE |
+				    1u << (RTNLGRP_IPV6_RULE - 1),
+			    MNL_SOCKET_AUTOPID) < 0) {
 		err = -errno;
 		mnl_socket_close(nl);
 		nl = NULL;
@@ -553,6 +566,10 @@ void netwatch_readable(void)
 			resync_request();
 		else
 			break;
+	}
+	if (routes_changed && ops->routes_changed) {
+		routes_changed = false;
+		ops->routes_changed();
 	}
 }
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The namespace's interfaces and addresses, kept current from rtnetlink. */
+/*
+ * The namespace's interfaces and addresses, kept current from rtnetlink,
+ * and news that its routes or rules changed.
+ */
 #ifndef MPSOCKD_NETWATCH_H
 #define MPSOCKD_NETWATCH_H
 
@@ -23,6 +26,8 @@ struct nw_ops {
 	void (*addr_added)(const struct nw_addr *a);
 	void (*addr_removed)(const struct nw_addr *a);
 	void (*link_changed)(const struct nw_link *l);
+	/* routes or rules changed: which pair goes where may differ */
+	void (*routes_changed)(void);
 };
 
 /* Opens the socket and reads the current state: the socket to poll. */

@@ -27,6 +27,7 @@
 #include "netwatch.h"
 #include "policy.h"
 #include "policy_state.h"
+#include "route.h"
 #include "tcp_stats.h"
 
 #define PM_MAX_SF 9 /* the initial subflow and 8 more, the kernel's limit */
@@ -50,6 +51,8 @@ struct pm_sf {
 	struct paddr local, remote;
 	long since_ms;
 	__u32 rtt_us; /* interactive mode: from the last ranking */
+	int ifindex; /* the device it is bound to, 0 if none */
+	int egress; /* the interface it leaves through, 0 if unknown */
 	__u8 loc_id;
 	bool up; /* established; else an attempt of ours */
 	bool backup;
@@ -59,6 +62,7 @@ struct pm_sf {
 struct pm_try {
 	struct paddr local, remote;
 	__u8 fails;
+	bool noroute; /* no route through the address's interface */
 	long next_ms;
 };
 
@@ -323,8 +327,8 @@ static struct pm_try *try_find(struct pm_conn *c, const struct paddr *l,
 }
 
 /* A failed attempt: the next one waits, twice as long each time. */
-static void try_failed(struct pm_conn *c, const struct paddr *l,
-		       const struct paddr *r)
+static struct pm_try *try_failed(struct pm_conn *c, const struct paddr *l,
+				 const struct paddr *r)
 {
 	struct pm_try *t = try_find(c, l, r, true);
 	unsigned long delay = cfg.backoff_min_ms;
@@ -338,6 +342,7 @@ static void try_failed(struct pm_conn *c, const struct paddr *l,
 		delay = cfg.backoff_max_ms;
 	t->next_ms = now_ms() + delay;
 	retry_at(c, t->next_ms);
+	return t;
 }
 
 static bool try_allowed(struct pm_conn *c, const struct paddr *l,
@@ -381,29 +386,52 @@ static void set_backup(struct pm_conn *c, struct pm_sf *sf, bool backup)
 		sf->backup = backup;
 }
 
+/*
+ * A subflow leaves through the interface of its local address, whatever
+ * routing says of that source (a host without source-based rules would
+ * send the cell address out through wifi): it is bound to that interface,
+ * and opened only if a route through it reaches the peer.  A pair without
+ * one waits, as a failed attempt does, until routes change.
+ */
 static void open_subflow(struct pm_conn *c, const struct paddr *l,
 			 const struct paddr *r, bool backup)
 {
 	struct sockaddr_storage local, remote, initial;
-	char msg[MPS_MSG_LEN] = "", a[64], b[64];
+	char msg[MPS_MSG_LEN] = "", a[64], b[64], what[224];
+	struct pm_try *t = try_find(c, l, r, false);
+	int id, err, ifindex, egress;
 	struct mps_genl *g;
 	struct pm_sf *sf;
-	int id, err;
 
 	paddr_to(l, &local);
 	paddr_to(r, &remote);
 	paddr_to(&c->init_local, &initial);
+	ifindex = netwatch_addr_ifindex(&local);
+	egress = ifindex ? route_egress(&local, &remote, ifindex) : 0;
+	if (!egress && ifindex) {
+		if (!t || !t->noroute) {
+			snprintf(what, sizeof(what),
+				 "open %s -> %s: no route through %s, not "
+				 "tried until routes change",
+				 paddr_str(l, a, sizeof(a)),
+				 paddr_str(r, b, sizeof(b)),
+				 netwatch_link(ifindex)
+					 ? netwatch_link(ifindex)->name
+					 : "its interface");
+			fprintf(stderr, "mpsockd: policy: %08x: %s\n", c->token,
+				what);
+		}
+		try_failed(c, l, r)->noroute = true;
+		return;
+	}
 	err = mps_genl_cached(&g);
 	if (err)
 		return;
 	id = mps_local_id_for(g, c->token, &initial, &local, msg, sizeof(msg));
 	err = id < 0 ? id
-		     : mps_pm_subflow_create(g, c->token, &local, id, &remote,
-					     backup, msg, sizeof(msg));
+		     : mps_pm_subflow_create(g, c->token, &local, id, ifindex,
+					     &remote, backup, msg, sizeof(msg));
 	if (err) {
-		char what[160];
-		struct pm_try *t = try_find(c, l, r, false);
-
 		if (mps_ctrl_kernel_errno(err, msg) == -EOPNOTSUPP) {
 			/* created under the in-kernel path manager */
 			c->foreign = true;
@@ -416,14 +444,56 @@ static void open_subflow(struct pm_conn *c, const struct paddr *l,
 				 paddr_str(r, b, sizeof(b)));
 			log_fail(c, what, err, msg);
 		}
-		try_failed(c, l, r);
+		try_failed(c, l, r)->noroute = false;
 		return;
 	}
 	sf = sf_add(c, l, r);
 	if (sf) {
 		sf->backup = backup;
 		sf->loc_id = id;
+		sf->ifindex = ifindex;
+		sf->egress = egress > 0 ? egress : 0;
 	}
+}
+
+/*
+ * The interface @sf leaves through: the device it is bound to, or, for
+ * the initial subflow and any other unbound one, the one routing picks
+ * (asked once, while the route still exists: after a link goes down, the
+ * answer would be another interface).
+ */
+static void sf_learn_egress(struct pm_sf *sf)
+{
+	struct sockaddr_storage l, r;
+	int e;
+
+	if (sf->egress)
+		return;
+	if (sf->ifindex) {
+		sf->egress = sf->ifindex;
+		return;
+	}
+	paddr_to(&sf->local, &l);
+	paddr_to(&sf->remote, &r);
+	e = route_egress(&l, &r, 0);
+	sf->egress = e > 0 ? e : 0;
+}
+
+/* Established, and its interface up: it can carry the data. */
+static bool sf_usable(const struct pm_sf *sf)
+{
+	struct sockaddr_storage la;
+	const struct nw_link *link;
+	int ifindex = sf->egress;
+
+	if (!sf->up)
+		return false;
+	if (!ifindex) {
+		paddr_to(&sf->local, &la);
+		ifindex = netwatch_addr_ifindex(&la);
+	}
+	link = netwatch_link(ifindex);
+	return !link || link->up;
 }
 
 /* Whether a new subflow from @l should join as a backup. */
@@ -521,22 +591,35 @@ static void announce(struct pm_conn *c)
 	}
 }
 
+/* Is @a a better path than @b: a regular interface, the connection's own
+ * peer address, then the oldest. */
+static bool better_path(const struct pm_conn *c, const struct pm_sf *a,
+			const struct pm_sf *b)
+{
+	bool a_backup = addr_use(&a->local) == MPSD_IF_BACKUP,
+	     b_backup = addr_use(&b->local) == MPSD_IF_BACKUP;
+	bool a_home = paddr_eq(&a->remote, &c->init_remote, false),
+	     b_home = paddr_eq(&b->remote, &c->init_remote, false);
+
+	if (a_backup != b_backup)
+		return !a_backup;
+	if (a_home != b_home)
+		return a_home;
+	return a->since_ms < b->since_ms;
+}
+
+/* The subflow to carry the data: only one whose interface is up. */
 static struct pm_sf *best_path(struct pm_conn *c, const struct pm_sf *skip)
 {
 	struct pm_sf *best = NULL;
 	unsigned int i;
 
-	/* a regular interface before a backup one, the oldest first */
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf->up || sf == skip)
+		if (sf == skip || !sf_usable(sf))
 			continue;
-		if (!best ||
-		    (addr_use(&best->local) == MPSD_IF_BACKUP &&
-		     addr_use(&sf->local) != MPSD_IF_BACKUP) ||
-		    (addr_use(&best->local) == addr_use(&sf->local) &&
-		     sf->since_ms < best->since_ms))
+		if (!best || better_path(c, sf, best))
 			best = sf;
 	}
 	return best;
@@ -559,7 +642,7 @@ static void fix_priorities(struct pm_conn *c)
 		return;
 	}
 	for (i = 0; i < c->nsf; i++)
-		if (c->sf[i].up && !c->sf[i].backup && !active)
+		if (sf_usable(&c->sf[i]) && !c->sf[i].backup && !active)
 			active = &c->sf[i];
 	if (!active) {
 		active = best_path(c, NULL);
@@ -607,6 +690,9 @@ static void on_subflow_up(struct pm_conn *c, const struct mps_event *ev)
 	sf->local = l;
 	sf->up = true;
 	sf->loc_id = ev->loc_id;
+	if (ev->ifindex)
+		sf->ifindex = ev->ifindex;
+	sf_learn_egress(sf);
 	if (conn_managed(c) && !c->server_side)
 		fix_priorities(c);
 }
@@ -772,44 +858,95 @@ void policy_event(const struct mps_event *ev)
 	for ((b) = 0; (b) < PM_BUCKETS; (b)++)                                 \
 		for ((c) = buckets[(b)]; (c); (c) = (c)->next)
 
-static bool sf_from(const struct pm_sf *sf, const struct paddr *addr,
+/*
+ * Does @sf die with address @addr, or with link @ifindex: its source is
+ * there, or its packets leave there (an unbound subflow routed through
+ * that link, whatever its source).
+ */
+static bool sf_dies(const struct pm_sf *sf, const struct paddr *addr,
 		    int ifindex)
 {
 	struct sockaddr_storage la;
 
 	if (addr)
 		return paddr_eq(&sf->local, addr, false);
+	if (sf->egress == ifindex || sf->ifindex == ifindex)
+		return true;
 	paddr_to(&sf->local, &la);
 	return netwatch_addr_ifindex(&la) == ifindex;
 }
 
+/* Does a subflow that stays use address id @id? */
+static bool id_kept(const struct pm_conn *c, const bool *dead, __u8 id)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->nsf; i++)
+		if (!dead[i] && c->sf[i].loc_id == id)
+			return true;
+	return false;
+}
+
 /*
- * Subflows whose source went away: reset them at once (their packets
- * have nowhere to go), and withdraw the address from the peer (RM_ADDR),
- * whose subflows to it would otherwise wait for their retransmission
- * timeouts.  In handover and interactive modes a backup takes over first,
- * so that MP_PRIO goes out before anything else.
+ * Withdraw address @id (RM_ADDR): the peer drops its subflows to it at
+ * once instead of waiting for their retransmission timeouts.  The kernel
+ * (6.18) puts RM_ADDR on the first subflow that can send, and sends it
+ * only for an address a listed subflow or an announcement uses; the dead
+ * subflows were reset just before, so they cannot carry it and have left
+ * the list: announcing the address again just before withdrawing it makes
+ * the withdrawal go out on a live path.  Id 0 (the first subflow's
+ * address) cannot be announced: withdrawing it works only while the reset
+ * first subflow is still listed, which we try to be first for (a
+ * real-time task for these few calls).
+ */
+static void withdraw(struct pm_conn *c, const struct pm_sf *sf)
+{
+	struct sockaddr_storage l;
+	char msg[MPS_MSG_LEN] = "";
+	struct mps_genl *g;
+	int err;
+
+	err = mps_genl_cached(&g);
+	if (!err && sf->loc_id) {
+		paddr_to(&sf->local, &l);
+		mps_addr_set_port(&l, 0);
+		mps_pm_announce(g, c->token, &l, sf->loc_id, msg, sizeof(msg));
+	}
+	if (!err)
+		err = mps_pm_remove(g, c->token, sf->loc_id, msg, sizeof(msg));
+	if (err && sf->loc_id)
+		log_fail(c, "withdraw the address", err, msg);
+	else if (err) /* lost the race described above */
+		log_fail(c,
+			 "withdraw the first address (the peer keeps its side "
+			 "until it times out)",
+			 err, msg);
+}
+
+/*
+ * Subflows whose source or interface went away: reset them at once (their
+ * packets have nowhere to go), and withdraw their addresses from the peer,
+ * except an address a live subflow still uses.  In handover and
+ * interactive modes a subflow whose interface is up takes over first, so
+ * that MP_PRIO goes out before anything else.
  */
 static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 {
 	struct sched_param fifo = {.sched_priority = 1}, other = {0};
+	bool lost_active = false, any = false, rt, dead[PM_MAX_SF] = {false};
 	struct sockaddr_storage l, r;
-	char msg[MPS_MSG_LEN] = "";
-	struct mps_genl *g;
-	bool lost_active = false, any = false, rt;
-	unsigned int i;
-	int err;
+	unsigned int i, j;
 
 	/* first: none of them is a candidate any more */
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf_from(sf, addr, ifindex))
+		if (!sf_dies(sf, addr, ifindex))
 			continue;
 		if (sf->up && !sf->backup)
 			lost_active = true;
 		sf->up = false;
-		any = true;
+		dead[i] = any = true;
 	}
 	if (!any)
 		return;
@@ -819,58 +956,34 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 		if (next)
 			set_backup(c, next, false);
 	}
-	/*
-	 * Reset first: the kernel (6.18) puts RM_ADDR on the first subflow
-	 * that can send, which must not be a dead one.  It sends RM_ADDR only
-	 * for an address a listed subflow or an announcement uses, and a reset
-	 * subflow leaves the list at once: announcing the address again just
-	 * before withdrawing it makes the withdrawal go out on a live path.
-	 * Id 0 (the first subflow's address) cannot be announced: withdrawing
-	 * it works only while the reset subflow is still listed, which we try
-	 * to be first for (a real-time task for these few calls).
-	 */
 	rt = sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf_from(sf, addr, ifindex) || !sf->local.port)
+		if (!dead[i] || !sf->local.port)
 			continue;
 		paddr_to(&sf->local, &l);
 		paddr_to(&sf->remote, &r);
-		mps_diag_destroy_tuple(&l, &r, 0);
+		/* a bound subflow is found only with its device */
+		mps_diag_destroy_tuple(&l, &r, sf->ifindex);
 		tombstone_add(c->token, &sf->local, &sf->remote);
 	}
-	/* RM_ADDR once per address id: the peer drops its side at once */
-	for (i = 0; i < c->nsf;) {
-		__u8 id = c->sf[i].loc_id;
-		unsigned int j;
-
-		if (!sf_from(&c->sf[i], addr, ifindex)) {
-			i++;
+	/* RM_ADDR once per address id that no live subflow keeps */
+	for (i = 0; i < c->nsf; i++) {
+		for (j = 0; j < i; j++)
+			if (dead[j] && c->sf[j].loc_id == c->sf[i].loc_id)
+				break;
+		if (!dead[i] || j < i)
 			continue;
-		}
-		err = mps_genl_cached(&g);
-		if (!err && id) {
-			paddr_to(&c->sf[i].local, &l);
-			mps_addr_set_port(&l, 0);
-			mps_pm_announce(g, c->token, &l, id, msg, sizeof(msg));
-		}
-		if (!err)
-			err = mps_pm_remove(g, c->token, id, msg, sizeof(msg));
-		if (err && id)
-			log_fail(c, "withdraw the address", err, msg);
-		else if (err) /* lost the race described above */
-			log_fail(c,
-				 "withdraw the first address (the peer keeps "
-				 "its side until it times out)",
-				 err, msg);
-		for (j = c->nsf; j-- > i;)
-			if (sf_from(&c->sf[j], addr, ifindex) &&
-			    c->sf[j].loc_id == id)
-				sf_remove(c, &c->sf[j]);
+		if (!id_kept(c, dead, c->sf[i].loc_id))
+			withdraw(c, &c->sf[i]);
 	}
 	if (rt)
 		sched_setscheduler(0, SCHED_OTHER, &other);
+	/* backwards: sf_remove() moves the last one into the hole */
+	for (i = c->nsf; i-- > 0;)
+		if (dead[i])
+			sf_remove(c, &c->sf[i]);
 	apply(c); /* room for the paths that remain */
 }
 
@@ -879,6 +992,8 @@ static void on_addr_added(const struct nw_addr *a)
 	struct pm_conn *c;
 	unsigned int b, i;
 	struct paddr p;
+
+	route_invalidate();
 
 	paddr_from(&p, &a->addr);
 	FOR_EACH_CONN(c, b)
@@ -897,6 +1012,8 @@ static void on_addr_removed(const struct nw_addr *a)
 	unsigned int b;
 	struct paddr p;
 
+	route_invalidate();
+
 	paddr_from(&p, &a->addr);
 	FOR_EACH_CONN(c, b)
 	if (conn_managed(c))
@@ -907,6 +1024,8 @@ static void on_link_changed(const struct nw_link *l)
 {
 	struct pm_conn *c;
 	unsigned int b, i;
+
+	route_invalidate();
 
 	FOR_EACH_CONN(c, b)
 	{
@@ -928,10 +1047,29 @@ static void on_link_changed(const struct nw_link *l)
 	}
 }
 
+/* Pairs that had no route through their interface may have one now. */
+static void on_routes_changed(void)
+{
+	struct pm_conn *c;
+	unsigned int b, i;
+
+	route_invalidate();
+	FOR_EACH_CONN(c, b)
+	{
+		if (!conn_managed(c))
+			continue;
+		for (i = 0; i < c->ntry; i++)
+			if (c->tries[i].noroute)
+				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
+		apply(c);
+	}
+}
+
 static const struct nw_ops nw_ops = {
 	.addr_added = on_addr_added,
 	.addr_removed = on_addr_removed,
 	.link_changed = on_link_changed,
+	.routes_changed = on_routes_changed,
 };
 
 void policy_netwatch_readable(void)
@@ -971,7 +1109,7 @@ static void rank(struct pm_conn *c)
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf->up || !sf->rtt_us)
+		if (!sf_usable(sf) || !sf->rtt_us)
 			continue;
 		if (!sf->backup)
 			active = sf;
@@ -1129,6 +1267,8 @@ static int discover_subflow(const struct mps_diag_subflow *d, void *data)
 	sf->seen = true;
 	sf->local = l; /* an attempt of ours gets its port */
 	sf->up = d->sock.state == TCP_ESTABLISHED;
+	sf->ifindex = d->sock.ifindex;
+	sf_learn_egress(sf);
 	sf->backup = d->mptcp.flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
 	sf->loc_id = d->mptcp.local_addr_id;
 	/* only the side that opened the connection asked for MP_CAPABLE */
