@@ -8,9 +8,16 @@
 #     wifi 10.0.1.2/24 fd00:1::2/64  <-- veth -->  s1 10.0.1.1/24 fd00:1::1/64
 #     cell 10.0.2.2/24 fd00:2::2/64  <-- veth -->  s2 10.0.2.1/24 fd00:2::1/64
 #
-# Client: default route via wifi; source-based policy routing (table 101 for
-# wifi sources, 102 for cell sources). Server: MPTCP echo server on
-# TESTNET_MPTCP_PORT (5201) and plain-TCP echo server on TESTNET_TCP_PORT (5202).
+# Client: default route via wifi. TESTNET_ROUTING chooses the client's shape:
+#   policy (default)  source-based policy routing (table 101 for wifi sources,
+#                     102 for cell sources), as a carefully configured host
+#   plain             no rule and no table: each link has only its connected
+#                     route, as a laptop or phone has by default; the server
+#                     then announces its cell-side addresses (in-kernel PM
+#                     signal endpoints), the only peer addresses the cell
+#                     link reaches
+# Server: MPTCP echo server on TESTNET_MPTCP_PORT (5201) and plain-TCP echo
+# server on TESTNET_TCP_PORT (5202).
 #
 # Command use (as root):
 #   testnet.sh run CMD [ARGS...]  up, run CMD in the host netns with the
@@ -37,13 +44,14 @@
 #   MPSOCK_TESTSRV       server binary (default: build/tests/tools/mpsock-testsrv
 #                        under the repository root)
 #   TESTNET_CLIENT_PM    kernel (default) or userspace: client path manager
+#   TESTNET_ROUTING      policy (default) or plain: see above
 #   TESTNET_MPTCP_PORT   default 5201
 #   TESTNET_TCP_PORT     default 5202
 #
 # Variables exported by testnet_up: TESTNET_PREFIX TESTNET_CLI_NS TESTNET_SRV_NS
 # TESTNET_SRV_WIFI4 TESTNET_SRV_CELL4 TESTNET_SRV_WIFI6 TESTNET_SRV_CELL6
 # TESTNET_CLI_WIFI4 TESTNET_CLI_CELL4 TESTNET_CLI_WIFI6 TESTNET_CLI_CELL6
-# TESTNET_MPTCP_PORT TESTNET_TCP_PORT TESTNET_TMP TESTNET_LIB
+# TESTNET_MPTCP_PORT TESTNET_TCP_PORT TESTNET_TMP TESTNET_LIB TESTNET_ROUTING
 #
 # TESTNET_TMP is a per-run directory (removed by testnet_down) that also holds
 # the server pid files and logs (mptcp-srv.log, tcp-srv.log).
@@ -165,6 +173,13 @@ _testnet_build()
 		_testnet_ip "$ns" link set lo up || return 1
 	done
 
+	case ${TESTNET_ROUTING:-policy} in
+	policy | plain) ;;
+	*)
+		_testnet_err "TESTNET_ROUTING must be 'policy' or 'plain', not '$TESTNET_ROUTING'"
+		return 1
+		;;
+	esac
 	pm=${TESTNET_CLIENT_PM:-kernel}
 	case $pm in
 	kernel | userspace) ;;
@@ -206,6 +221,16 @@ _testnet_build()
 	# Client routing: default via wifi, source-based tables 101/102.
 	_testnet_ip "$cli" route add 0.0.0.0/0 via 10.0.1.1 dev wifi || return 1
 	_testnet_ip "$cli" route add ::/0 via fd00:1::1 dev wifi || return 1
+	for ns in "$cli" "$srv"; do
+		_testnet_ip "$ns" mptcp limits set subflow 8 add_addr_accepted 8 || return 1
+	done
+	if [[ ${TESTNET_ROUTING:-policy} == plain ]]; then
+		_testnet_ip "$srv" mptcp endpoint add 10.0.2.1 dev s2 signal || return 1
+		_testnet_ip "$srv" mptcp endpoint add fd00:2::1 dev s2 signal || return 1
+		_testnet_start_server mptcp-srv --port "$TESTNET_MPTCP_PORT" --mode echo || return 1
+		_testnet_start_server tcp-srv --tcp --port "$TESTNET_TCP_PORT" --mode echo || return 1
+		return 0
+	fi
 	_testnet_ip "$cli" route add 10.0.1.0/24 dev wifi src 10.0.1.2 table 101 || return 1
 	_testnet_ip "$cli" route add 0.0.0.0/0 via 10.0.1.1 dev wifi table 101 || return 1
 	_testnet_ip "$cli" route add fd00:1::/64 dev wifi table 101 || return 1
@@ -218,10 +243,6 @@ _testnet_build()
 	_testnet_ip "$cli" -6 rule add from fd00:1::2 table 101 pref 1000 || return 1
 	_testnet_ip "$cli" rule add from 10.0.2.2 table 102 pref 1000 || return 1
 	_testnet_ip "$cli" -6 rule add from fd00:2::2 table 102 pref 1000 || return 1
-
-	for ns in "$cli" "$srv"; do
-		_testnet_ip "$ns" mptcp limits set subflow 8 add_addr_accepted 8 || return 1
-	done
 
 	_testnet_start_server mptcp-srv --port "$TESTNET_MPTCP_PORT" --mode echo || return 1
 	_testnet_start_server tcp-srv --tcp --port "$TESTNET_TCP_PORT" --mode echo || return 1
@@ -266,6 +287,7 @@ testnet_up()
 	export TESTNET_CLI_WIFI4=10.0.1.2 TESTNET_CLI_CELL4=10.0.2.2
 	export TESTNET_CLI_WIFI6=fd00:1::2 TESTNET_CLI_CELL6=fd00:2::2
 	export TESTNET_LIB=$_TESTNET_LIB
+	export TESTNET_ROUTING=${TESTNET_ROUTING:-policy}
 	: >"$TESTNET_TMP/pids"
 	: >"$TESTNET_TMP/netns"
 
@@ -350,8 +372,9 @@ testnet_down()
 }
 
 # testnet_add_client_addr IFACE ADDR/PLEN: add another client address on wifi
-# or cell, with a policy rule so that traffic from it leaves via IFACE, and a
-# host route back on the server if ADDR is outside the link's subnet.
+# or cell, with a policy rule so that traffic from it leaves via IFACE (not in
+# the plain shape, which has none), and a host route back on the server if
+# ADDR is outside the link's subnet.
 testnet_add_client_addr()
 {
 	local - iface=$1 cidr=$2 addr table peer fam=-4 nodad=()
@@ -378,7 +401,9 @@ testnet_add_client_addr()
 		nodad=(nodad)
 	fi
 	_testnet_ip "$TESTNET_CLI_NS" addr add "$cidr" dev "$iface" "${nodad[@]}" || return 1
-	_testnet_ip "$TESTNET_CLI_NS" "$fam" rule add from "$addr" table "$table" pref 1000 || return 1
+	if [[ ${TESTNET_ROUTING:-policy} != plain ]]; then
+		_testnet_ip "$TESTNET_CLI_NS" "$fam" rule add from "$addr" table "$table" pref 1000 || return 1
+	fi
 	if ! nsenter --net="/run/netns/$TESTNET_SRV_NS" ip route get "$addr" 2>/dev/null | grep -q " dev $peer "; then
 		_testnet_ip "$TESTNET_SRV_NS" route replace "$addr" dev "$peer" || return 1
 	fi

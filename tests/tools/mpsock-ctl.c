@@ -7,7 +7,8 @@
  *
  * Usage: mpsock-ctl [-P] HOST PORT
  * Commands (one per line):
- *   open LOCAL REMOTE [backup] [wait MS]   native open (addresses as
+ *   open LOCAL REMOTE [backup] [unbound] [wait MS]
+ *                                          native open (addresses as
  *                                          IP:PORT or [IP6]:PORT)
  *   dopen LOCAL REMOTE [backup]            MPTCP_OPEN_SUB_TUPLE
  *   fopen LOCAL REMOTE                     the same, laid out as the
@@ -432,9 +433,11 @@ int main(int argc, char **argv)
 		w1[0] = w2[0] = '\0';
 		if (sscanf(line, "open %127s %127s %31s %31s %ld", a1, a2, w1,
 			   w2, &v) >= 2) {
-			unsigned int flags = strstr(line, " backup")
-						     ? MPSOCK_OPEN_BACKUP
-						     : 0;
+			unsigned int flags =
+				(strstr(line, " backup") ? MPSOCK_OPEN_BACKUP
+							 : 0) |
+				(strstr(line, " unbound") ? MPSOCK_OPEN_UNBOUND
+							  : 0);
 			char *wait = strstr(line, " wait ");
 
 			if (parse_addr(a1, &l, &ll) ||
