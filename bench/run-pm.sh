@@ -18,6 +18,11 @@
 #      against (b) mpsockd with "policy fullmesh", "mode handover";
 #      PM_FAILOVER_REPS repetitions each, alternating; median and max of
 #      the longest receive gap and of the stall.  Target: stall < 100 ms.
+#      On each client shape of PM_SHAPES (tests/lib/testnet.sh): "policy",
+#      source-based policy routing, and "plain", none (each link only its
+#      connected route, default through wifi; the server announces its
+#      cell-side address, the only one cell reaches).  Also how many
+#      repetitions told the server (its MPTcpExtRmAddr grew).
 #   3. mpsockd ("policy single", a fresh instance) idle, with
 #      PM_HOLD_CONNS live MPTCP connections, after closing them, and after
 #      PM_CHURN_CONNS connections opened and closed: VmRSS, and its CPU
@@ -37,6 +42,7 @@
 #   PM_JOIN_WARMUP      ... untimed connections first, per round (10)
 #   PM_FAILOVER_REPS    section 2, repetitions per path manager (5)
 #   PM_RATE             section 2, tbf rate of every link (50mbit)
+#   PM_SHAPES           section 2, client shapes ("policy plain")
 #   PM_HOLD_CONNS       section 3, live connections (10000)
 #   PM_CHURN_CONNS      section 3, connections opened and closed (100000)
 #   PM_CHURN_INFLIGHT   section 3, connections being opened at once (64)
@@ -60,6 +66,7 @@ PM_JOIN_ROUNDS=${PM_JOIN_ROUNDS:-4}
 PM_JOIN_WARMUP=${PM_JOIN_WARMUP:-10}
 PM_FAILOVER_REPS=${PM_FAILOVER_REPS:-5}
 PM_RATE=${PM_RATE:-50mbit}
+PM_SHAPES=${PM_SHAPES:-policy plain}
 PM_HOLD_CONNS=${PM_HOLD_CONNS:-10000}
 PM_CHURN_CONNS=${PM_CHURN_CONNS:-100000}
 PM_CHURN_INFLIGHT=${PM_CHURN_INFLIGHT:-64}
@@ -178,6 +185,39 @@ tbf_one()
 		rate "$PM_RATE" burst 32kbit latency 50ms
 }
 
+# shape NAME: the client's routing as testnet.sh builds it for
+# TESTNET_ROUTING=NAME (policy: source-based rules and tables 101/102;
+# plain: none, and the server announces its cell-side address)
+shape()
+{
+	local a
+
+	SHAPE=$1
+	srv_exec ip mptcp endpoint flush
+	for a in "$TESTNET_CLI_WIFI4" "$TESTNET_CLI_CELL4"; do
+		cli_exec ip rule del from "$a" 2>/dev/null
+	done
+	for a in "$TESTNET_CLI_WIFI6" "$TESTNET_CLI_CELL6"; do
+		cli_exec ip -6 rule del from "$a" 2>/dev/null
+	done
+	if [[ $1 == plain ]]; then
+		srv_exec ip mptcp endpoint add "$TESTNET_SRV_CELL4" dev s2 signal || exit 1
+		return 0
+	fi
+	cli_exec ip rule add from "$TESTNET_CLI_WIFI4" table 101 pref 1000 || exit 1
+	cli_exec ip rule add from "$TESTNET_CLI_CELL4" table 102 pref 1000 || exit 1
+	cli_exec ip -6 rule add from "$TESTNET_CLI_WIFI6" table 101 pref 1000 || exit 1
+	cli_exec ip -6 rule add from "$TESTNET_CLI_CELL6" table 102 pref 1000 || exit 1
+}
+
+# srv_mib NAME: the server namespace's MPTcpExt counter NAME
+srv_mib()
+{
+	srv_exec cat /proc/net/netstat | awk -v want="$1" '
+	$1 == "MPTcpExt:" && !names { for (i = 2; i <= NF; i++) n[i] = $i; names = 1; next }
+	$1 == "MPTcpExt:" { for (i = 2; i <= NF; i++) if (n[i] == want) print $i }'
+}
+
 # wifi_up: wifi back up, with what the link going down removed (its
 # routes, and its IPv6 address), and its tbf
 wifi_up()
@@ -186,6 +226,10 @@ wifi_up()
 	cli_exec ip addr replace fd00:1::2/64 dev wifi nodad || exit 1
 	cli_exec ip route replace default via "$TESTNET_SRV_WIFI4" dev wifi || exit 1
 	cli_exec ip -6 route replace default via fd00:1::1 dev wifi || exit 1
+	if [[ ${SHAPE:-policy} == plain ]]; then
+		tbf_one "$TESTNET_CLI_NS" wifi || exit 1
+		return 0
+	fi
 	cli_exec ip route replace 10.0.1.0/24 dev wifi src "$TESTNET_CLI_WIFI4" table 101 || exit 1
 	cli_exec ip route replace default via "$TESTNET_SRV_WIFI4" dev wifi table 101 || exit 1
 	cli_exec ip -6 route replace fd00:1::/64 dev wifi table 101 || exit 1
@@ -200,7 +244,16 @@ pm_finish()
 	local rc=$1 other late
 
 	mpsockd_stop
-	other=$(grep -v -e "^--- mpsockd" -e "serving" -e "path manager: policy" "$ALL_LOG")
+	other=$(grep -v -e "^--- mpsockd" -e "serving" -e "path manager: policy" \
+		-e "per-subflow socket options" -e "mpsockd: setting " \
+		-e "mpsockd: state file" "$ALL_LOG")
+	# pairs without a route through their interface (the plain shape)
+	late=$(grep -c "no route through" <<<"$other")
+	if ((late)); then
+		echo "run-pm: mpsockd logged $late \"no route through ...\" (the" \
+			"plain shape's cell -> $TESTNET_SRV_WIFI4, not opened)" >&2
+		other=$(grep -v "no route through" <<<"$other")
+	fi
 	# subflows for connections that were gone when mpsockd read their
 	# events: the probes of "bench-pm ready", read late (see use_mpsockd)
 	late=$(grep -c "open .*invalid token" <<<"$other")
@@ -296,21 +349,37 @@ if ((rc == 0)) && section 2; then
 		fi
 		sleep 0.05
 	done
-	FAIL_DAT=$TESTNET_TMP/failover.dat
-	: >"$FAIL_DAT"
-	for ((r = 1; r <= PM_FAILOVER_REPS && rc == 0; r++)); do
-		use_kernel_pm "subflow backup"
-		echo "# repetition $r, in-kernel PM:"
-		cli_exec "$BENCH" failover -l kernel -o "$FAIL_DAT" "$SRV" "$STREAM_PORT" || rc=1
-		wifi_up
-		((rc == 0)) || break
-		use_mpsockd $'policy fullmesh\nmode handover'
-		echo "# repetition $r, mpsockd:"
-		cli_exec "$BENCH" failover -l mpsockd -o "$FAIL_DAT" "$SRV" "$STREAM_PORT" || rc=1
-		wifi_up
+	for sh in $PM_SHAPES; do
+		shape "$sh"
+		echo
+		echo "== 2 ($sh): the client's routing: $([[ $sh == plain ]] &&
+			echo "no policy routing, each link its connected route," \
+				"default via wifi; the server announces $TESTNET_SRV_CELL4" ||
+			echo "source-based policy routing (tables 101, 102)")"
+		FAIL_DAT=$TESTNET_TMP/failover-$sh.dat
+		: >"$FAIL_DAT"
+		told=0
+		for ((r = 1; r <= PM_FAILOVER_REPS && rc == 0; r++)); do
+			use_kernel_pm "subflow backup"
+			echo "# repetition $r, in-kernel PM:"
+			cli_exec "$BENCH" failover -l kernel -o "$FAIL_DAT" "$SRV" \
+				"$STREAM_PORT" || rc=1
+			wifi_up
+			((rc == 0)) || break
+			use_mpsockd $'policy fullmesh\nmode handover'
+			echo "# repetition $r, mpsockd:"
+			rm0=$(srv_mib RmAddr)
+			cli_exec "$BENCH" failover -l mpsockd -o "$FAIL_DAT" "$SRV" \
+				"$STREAM_PORT" || rc=1
+			(($(srv_mib RmAddr) > rm0)) && told=$((told + 1))
+			wifi_up
+		done
+		mpsockd_stop
+		"$BENCH" report failover "$FAIL_DAT" || rc=1
+		echo "server received RM_ADDR (MPTcpExtRmAddr grew) in $told of" \
+			"$PM_FAILOVER_REPS mpsockd repetitions ($sh)"
 	done
-	mpsockd_stop
-	"$BENCH" report failover "$FAIL_DAT" || rc=1
+	shape policy
 	cli_exec tc qdisc del dev wifi root
 	cli_exec tc qdisc del dev cell root
 	srv_exec tc qdisc del dev s1 root

@@ -928,6 +928,20 @@ run timeout 10 $(unpriv_prefix) env LD_LIBRARY_PATH="$PUB" "$PUB/mpsock" monitor
 check_run "uid 65534: monitor without mpsockd: exit 1 with EPERM's text" \
 	eval '[ "$RC" = 1 ] && [[ $ERR == "mpsock: monitor: Operation not permitted"* ]]'
 
+# mpsock check without mpsockd, as a user: it says what it cannot know
+run ucli -j check mpsockd sockopt:TCP_NODELAY mptcp
+check_run "uid 65534, no mpsockd: check: exit 1, JSON, mpsockd does not, MPTCP works" \
+	eval '[ "$RC" = 1 ] &&
+		[ "$(jq -r "map(.check + \"=\" + .status) | join(\",\")" <<<"$OUT")" = \
+		"mptcp=works,mpsockd=does not,sockopt:TCP_NODELAY=does not" ]'
+run ucli check mptcp full-info
+check_run "uid 65534: check mptcp full-info: exit 0, two text lines that work" \
+	eval '[ "$RC" = 0 ] && [ "$(grep -c " works " <<<"$OUT")" = 2 ] &&
+		[ "$(wc -l <<<"$OUT")" = 2 ] && [ -z "$ERR" ]'
+run cli check no-such-thing
+check_run "check with an unknown capability: exit 2, named on stderr" \
+	eval '[ "$RC" = 2 ] && [[ $ERR == *"no-such-thing"* ]]'
+
 # -v: it logs each request it answered (below: the subscription)
 MPSOCKD_ARGS=-v start_mpsockd
 if ! grep -q serving "$T/mpsockd.log"; then
@@ -990,6 +1004,34 @@ same "uid 65534: its connection's events (type, token) = ip mptcp monitor's for 
 check "uid 65534: none of root's connections' events (ip mptcp monitor saw c1's)" \
 	eval 'ev_norm <"$T/ipmon2.txt" | grep -q " token=${TOK[c1]} " &&
 		[ "$(jq -r .token "$T/umon.json" | grep -cvx "$t3")" = 0 ]'
+# mpsock check with mpsockd: its policy, its program, its probe of this
+# kernel; a user sees the same through mpsockd as root does
+run cli -j check
+check_run "check as root: a JSON array, every capability once" \
+	eval '[ "$(jq -r type <<<"$OUT")" = array ] &&
+		[ "$(jq -r ".[].check" <<<"$OUT" | sort -u | wc -l)" = "$(jq length <<<"$OUT")" ]'
+for c in mptcp full-info path-manager pm-commands events mpsockd cgroup2 btf \
+	bpf netns-cookie; do
+	check "check as root: $c works ($(jq -r ".[] | select(.check == \"$c\") | .detail" <<<"$OUT"))" \
+		eval "[ \"\$(jq -r '.[] | select(.check == \"$c\") | .status' <<<\"\$OUT\")\" = works ]"
+done
+check "check: the path manager is userspace in namespace $TESTNET_CLI_NS" \
+	eval "jq -r '.[] | select(.check == \"path-manager\") | .detail' <<<\"\$OUT\" |
+		grep -q '^userspace, in network namespace $TESTNET_CLI_NS '"
+check "check: mpsockd's policy as configured (single)" \
+	eval "jq -r '.[] | select(.check == \"mpsockd\") | .detail' <<<\"\$OUT\" |
+		grep -q 'policy single, mode aggregate'"
+ROOT_SOCKOPT=$(jq -c '[.[] | select(.check | startswith("sockopt:"))]' <<<"$OUT")
+check "check: 16 per-subflow options, each probed (none unknown)" \
+	eval '[ "$(jq length <<<"$ROOT_SOCKOPT")" = 16 ] &&
+		[ "$(jq "[.[] | select(.status == \"info\")] | length" <<<"$ROOT_SOCKOPT")" = 0 ]'
+run ucli -j check sockopt
+same "check as uid 65534: the same option paths, through mpsockd" \
+	"$ROOT_SOCKOPT" "$(jq -c '[.[] | select(.check | startswith("sockopt:"))]' <<<"$OUT")"
+run cli check
+check_run "check in text: one line per capability, as many as in JSON" \
+	eval '[ "$(wc -l <<<"$OUT")" = "$(cli -j check | jq length)" ]'
+
 kill "$D_PID"
 wait "$D_PID"
 D_PID=

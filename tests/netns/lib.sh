@@ -76,22 +76,6 @@ netns_setup()
 	return 0
 }
 
-# The per-subflow option program attaches to the cgroup v2 hierarchy; a
-# chroot (the fresh-machine check) may see none: mount one for this run.
-ensure_cgroup2()
-{
-	grep -q ' cgroup2 ' /proc/self/mounts && return 0
-	mkdir -p "$TESTNET_TMP/cgroup2"
-	mount -t cgroup2 none "$TESTNET_TMP/cgroup2" || return 1
-	CGROUP2_MOUNT=$TESTNET_TMP/cgroup2
-}
-
-release_cgroup2()
-{
-	[ -n "${CGROUP2_MOUNT:-}" ] && umount "$CGROUP2_MOUNT"
-	CGROUP2_MOUNT=
-}
-
 # A copy of the probe any user can run (the build tree may be private).
 probe_for_anyone()
 {

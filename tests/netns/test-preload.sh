@@ -11,8 +11,6 @@
 
 export TESTNET_CLIENT_PM=kernel
 netns_setup
-ensure_cgroup2 || { echo "Bail out! no cgroup v2 hierarchy"; exit 1; }
-trap 'release_cgroup2; testnet_down' EXIT
 : "${MPSOCK_PRELOAD:=$_TESTNET_ROOT/build/preload/libmpsock-preload.so}"
 : "${MPSOCK_FIGURES:=$_TESTNET_ROOT/build/tests/figures}"
 PORT=$TESTNET_MPTCP_PORT
