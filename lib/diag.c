@@ -27,17 +27,33 @@
 #define DIAG_REQ_SIZE                                                          \
 	(MNL_ALIGN(sizeof(struct nlmsghdr)) + sizeof(struct inet_diag_req_v2))
 
+/* Local addresses whose subflows were found bound to a device. */
+#define DIAG_BOUND_SLOTS 8
+
 /*
  * One netlink socket per thread, kept between calls: opening and binding
  * one costs more than the lookups themselves.  A forked child must not
  * share its parent's socket (replies would be split between them), so the
  * owner's pid is checked on every use.
+ *
+ * A subflow bound to a device (mpsockd binds every subflow to its
+ * address's interface) is found only by a lookup that names that device;
+ * a lookup naming a device still finds an unbound socket.  So the device
+ * each local address's subflows were found bound to is remembered, and
+ * named in the next lookups from that address: after the first, listing
+ * bound subflows costs what listing unbound ones does.
  */
 struct diag_ctx {
 	struct mnl_socket *nl;
 	unsigned int portid;
 	pid_t pid;
 	unsigned int seq;
+	struct {
+		sa_family_t family;
+		__u8 addr[16];
+		int ifindex;
+	} bound[DIAG_BOUND_SLOTS];
+	unsigned int bound_next;
 	char req[DIAG_BATCH * DIAG_REQ_SIZE];
 	char reply[DIAG_BATCH][DIAG_REPLY_MAX];
 };
@@ -135,6 +151,52 @@ static size_t diag_put_request(char *buf, __u32 seq, __u16 type,
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	return nlh->nlmsg_len;
+}
+
+static const __u8 *sfi_local(const struct mptcp_subflow_info *sfi)
+{
+	const struct sockaddr_storage *l =
+		(const struct sockaddr_storage *)&sfi->addrs.ss_local;
+
+	if (l->ss_family == AF_INET)
+		return (const __u8 *)&((const struct sockaddr_in *)l)->sin_addr;
+	return (const __u8 *)&((const struct sockaddr_in6 *)l)->sin6_addr;
+}
+
+/* The device @sfi's local address was last found bound to, 0 if none. */
+static int diag_hint(const struct diag_ctx *ctx,
+		     const struct mptcp_subflow_info *sfi)
+{
+	sa_family_t family = sfi->addrs.sa_family;
+	size_t len = family == AF_INET ? 4 : 16;
+	unsigned int i;
+
+	for (i = 0; i < DIAG_BOUND_SLOTS; i++)
+		if (ctx->bound[i].ifindex && ctx->bound[i].family == family &&
+		    !memcmp(ctx->bound[i].addr, sfi_local(sfi), len))
+			return ctx->bound[i].ifindex;
+	return 0;
+}
+
+static void diag_learn(struct diag_ctx *ctx,
+		       const struct mptcp_subflow_info *sfi, int ifindex)
+{
+	sa_family_t family = sfi->addrs.sa_family;
+	size_t len = family == AF_INET ? 4 : 16;
+	unsigned int i;
+
+	if (!ifindex || diag_hint(ctx, sfi) == ifindex)
+		return;
+	for (i = 0; i < DIAG_BOUND_SLOTS; i++)
+		if (ctx->bound[i].family == family &&
+		    !memcmp(ctx->bound[i].addr, sfi_local(sfi), len))
+			break;
+	if (i == DIAG_BOUND_SLOTS)
+		i = ctx->bound_next++ % DIAG_BOUND_SLOTS;
+	memset(&ctx->bound[i], 0, sizeof(ctx->bound[i]));
+	ctx->bound[i].family = family;
+	memcpy(ctx->bound[i].addr, sfi_local(sfi), len);
+	ctx->bound[i].ifindex = ifindex;
 }
 
 struct diag_parse {
@@ -238,7 +300,10 @@ static mnl_cb_t diag_ctl_cb[NLMSG_MIN_TYPE] = {
 	[NLMSG_ERROR] = diag_error_cb,
 };
 
-/* One batch of at most DIAG_BATCH lookups; replies land in @p->out. */
+/*
+ * One batch of at most DIAG_BATCH lookups; replies land in @p->out.
+ * @ifindex -1: each names the device its address was last found bound to.
+ */
 static int diag_batch(struct diag_ctx *ctx, const struct mps_snapshot *snap,
 		      const unsigned int *idx, unsigned int n, int ifindex,
 		      struct diag_parse *p)
@@ -253,9 +318,11 @@ static int diag_batch(struct diag_ctx *ctx, const struct mps_snapshot *snap,
 	ctx->seq += n;
 	p->n = n;
 	for (i = 0; i < n; i++)
-		len += diag_put_request(ctx->req + len, p->seq0 + i,
-					SOCK_DIAG_BY_FAMILY,
-					&snap->info[idx[i]], ifindex);
+		len += diag_put_request(
+			ctx->req + len, p->seq0 + i, SOCK_DIAG_BY_FAMILY,
+			&snap->info[idx[i]],
+			ifindex < 0 ? diag_hint(ctx, &snap->info[idx[i]])
+				    : ifindex);
 	if (mnl_socket_sendto(ctx->nl, ctx->req, len) < 0)
 		return -errno;
 
@@ -286,41 +353,69 @@ static int diag_batch(struct diag_ctx *ctx, const struct mps_snapshot *snap,
 	return 0;
 }
 
+/* One lookup naming @ifindex: 1 found, 0 not, -errno. */
+static int diag_try_dev(struct diag_ctx *ctx, const struct mps_snapshot *snap,
+			unsigned int idx, int ifindex, struct mps_sf_diag *out)
+{
+	struct mps_sf_diag tmp = {0};
+	struct diag_parse p = {.out = &tmp};
+	int err;
+
+	err = diag_batch(ctx, snap, &idx, 1, ifindex, &p);
+	if (err || !tmp.found)
+		return err;
+	*out = tmp;
+	diag_learn(ctx, &snap->info[idx], tmp.ifindex);
+	return 1;
+}
+
 /*
- * A subflow bound to a device (the path manager's "dev" endpoints) is only
- * found with its ifindex in the request.  Retry the missing ones with every
- * interface: rare, and still no table walk.
+ * A subflow bound to a device is only found with its ifindex in the
+ * request.  Retry the missing ones with the interface that owns their
+ * local address (where mpsockd and the library bind them), then with
+ * every interface: rare once the device is remembered, and still no
+ * table walk.
  */
 static int diag_retry_bound(struct diag_ctx *ctx,
 			    const struct mps_snapshot *snap,
 			    const unsigned int *idx, unsigned int n,
 			    struct mps_sf_diag *out)
 {
-	struct if_nameindex *ifs, *it;
-	struct mps_sf_diag tmp;
-	struct diag_parse p;
+	struct if_nameindex *ifs = NULL, *it;
+	struct sockaddr_storage local;
 	unsigned int i;
-	int err = 0;
+	int err = 0, own;
 
-	ifs = if_nameindex();
-	if (!ifs)
-		return -errno;
-	for (i = 0; i < n && !err; i++) {
+	for (i = 0; i < n && err >= 0; i++) {
 		if (out[i].found)
 			continue;
-		for (it = ifs; it->if_index && !err; it++) {
-			memset(&tmp, 0, sizeof(tmp));
-			p.out = &tmp;
-			err = diag_batch(ctx, snap, &idx[i], 1, it->if_index,
-					 &p);
-			if (!err && tmp.found) {
-				out[i] = tmp;
+		memset(&local, 0, sizeof(local));
+		memcpy(&local, &snap->info[idx[i]].addrs.ss_local,
+		       sizeof(snap->info[idx[i]].addrs.ss_local));
+		own = mps_addr_ifindex(&local);
+		if (own > 0) {
+			err = diag_try_dev(ctx, snap, idx[i], own, &out[i]);
+			if (err)
+				continue;
+		}
+		if (!ifs)
+			ifs = if_nameindex();
+		if (!ifs) {
+			err = -errno;
+			break;
+		}
+		for (it = ifs; it->if_index; it++) {
+			if ((int)it->if_index == own)
+				continue;
+			err = diag_try_dev(ctx, snap, idx[i], it->if_index,
+					   &out[i]);
+			if (err)
 				break;
-			}
 		}
 	}
-	if_freenameindex(ifs);
-	return err;
+	if (ifs)
+		if_freenameindex(ifs);
+	return err < 0 ? err : 0;
 }
 
 int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
@@ -341,12 +436,15 @@ int mps_diag_lookup(const struct mps_snapshot *snap, const unsigned int *idx,
 	for (done = 0; done < n; done += chunk) {
 		chunk = n - done < DIAG_BATCH ? n - done : DIAG_BATCH;
 		p.out = out + done;
-		err = diag_batch(ctx, snap, idx + done, chunk, 0, &p);
+		err = diag_batch(ctx, snap, idx + done, chunk, -1, &p);
 		if (err)
 			goto fail;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		missing |= !out[i].found;
+		if (out[i].found)
+			diag_learn(ctx, &snap->info[idx[i]], out[i].ifindex);
+	}
 	if (missing)
 		err = diag_retry_bound(ctx, snap, idx, n, out);
 	if (!err)
@@ -378,6 +476,9 @@ int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 	p.n = 1;
 	p.seq0 = ++ctx->seq;
 	p.err = 0;
+	/* naming a device still finds an unbound subflow */
+	if (!ifindex)
+		ifindex = diag_hint(ctx, &snap->info[i]);
 	n = diag_put_request(ctx->req, p.seq0, SOCK_DESTROY, &snap->info[i],
 			     ifindex);
 	((struct nlmsghdr *)ctx->req)->nlmsg_flags |= NLM_F_ACK;

@@ -5,6 +5,8 @@
  * leaves through that interface whatever the routing table says.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 #include <netinet/in.h>
@@ -50,49 +52,94 @@ static int ifaddr_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * One route netlink socket per thread, kept between calls (an open costs
+ * as much as the dump, and allocates); a forked child opens its own.
+ */
+struct ifaddr_conn {
+	struct mnl_socket *nl;
+	unsigned int portid;
+	pid_t pid;
+	__u32 seq;
+};
+
+static void ifaddr_conn_free(void *p)
+{
+	struct ifaddr_conn *c = p;
+
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	free(c);
+}
+
+static struct mps_tls ifaddr_tls = MPS_TLS_INIT(ifaddr_conn_free);
+
+static int ifaddr_conn_get(struct ifaddr_conn **out)
+{
+	struct ifaddr_conn *c = mps_tls_get(&ifaddr_tls, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -errno;
+	if (c->nl && c->pid != getpid())
+		c->nl = NULL; /* the parent's: not ours to close or use */
+	if (!c->nl) {
+		c->nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+		if (!c->nl)
+			return -errno;
+		if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			err = -errno;
+			mnl_socket_close(c->nl);
+			c->nl = NULL;
+			return err;
+		}
+		c->portid = mnl_socket_get_portid(c->nl);
+		c->pid = getpid();
+		c->seq = time(NULL);
+	}
+	*out = c;
+	return 0;
+}
+
 int mps_addr_ifindex(const struct sockaddr_storage *addr)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct ifaddr_find f = {.addr = addr};
-	struct mnl_socket *nl;
+	struct ifaddr_conn *c = NULL;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	unsigned int portid;
-	__u32 seq = time(NULL);
 	ssize_t n;
-	int r = 0;
+	int r;
 
 	if (addr->ss_family == AF_INET6 &&
 	    ((const struct sockaddr_in6 *)addr)->sin6_scope_id)
 		return ((const struct sockaddr_in6 *)addr)->sin6_scope_id;
 	if (addr->ss_family != AF_INET && addr->ss_family != AF_INET6)
 		return -EAFNOSUPPORT;
-	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto fail;
-	portid = mnl_socket_get_portid(nl);
+	r = ifaddr_conn_get(&c);
+	if (r)
+		return r;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_seq = ++c->seq;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = addr->ss_family;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
 		goto fail;
 	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(c->nl, buf, sizeof(buf));
 		if (n < 0)
 			goto fail;
-		r = mnl_cb_run(buf, n, seq, portid, ifaddr_cb, &f);
+		r = mnl_cb_run(buf, n, c->seq, c->portid, ifaddr_cb, &f);
 	} while (r > MNL_CB_STOP);
 	if (r < 0)
 		goto fail;
-	mnl_socket_close(nl);
 	return f.ifindex;
 fail:
+	/* the rest of the dump may be left behind: start afresh next time */
 	r = -errno;
-	mnl_socket_close(nl);
+	mnl_socket_close(c->nl);
+	c->nl = NULL;
 	return r;
 }
