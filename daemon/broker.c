@@ -189,22 +189,11 @@ static void reply_send(int ep, struct client *c, struct mps_reply *rep)
 static bool same_netns(int fd)
 {
 	static __u64 ours;
-	socklen_t len = sizeof(__u64);
 	__u64 theirs;
-	int s;
 
-	if (!ours) {
-		s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		len = sizeof(ours);
-		if (s < 0 ||
-		    getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &ours, &len) < 0)
-			ours = 0;
-		if (s >= 0)
-			close(s);
-	}
-	len = sizeof(theirs);
-	if (!ours ||
-	    getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &theirs, &len) < 0)
+	if (!ours && mps_netns_cookie(-1, &ours))
+		ours = 0;
+	if (!ours || mps_netns_cookie(fd, &theirs))
 		return true; /* no cookies (before Linux 5.14): cannot tell */
 	return theirs == ours;
 }

@@ -20,7 +20,6 @@
 #include "internal.h"
 #include "config.h"
 #include "mpsockd.h"
-#include "policy_state.h"
 
 #define EX_USAGE 64
 #define EX_CONFIG 78
@@ -102,7 +101,7 @@ static void default_state_path(char *buf, size_t len)
 {
 	__u64 cookie;
 
-	if (policy_state_netns_cookie(&cookie))
+	if (mps_netns_cookie(-1, &cookie))
 		return;
 	mkdir("/run/mpsock", 0755);
 	snprintf(buf, len, "/run/mpsock/mpsockd-%llu.state",

@@ -29,10 +29,6 @@
 #define FLUSH_MS 500
 #define MAX_LISTEN_PORTS 1024
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
 struct tok_entry {
 	struct tok_entry *next;
 	__u32 token;
@@ -79,20 +75,6 @@ static void cookies_expire(void)
 			cookies[i] = cookies[--ncookies];
 		else
 			i++;
-}
-
-int policy_state_netns_cookie(__u64 *cookie)
-{
-	socklen_t len = sizeof(*cookie);
-	int s, err = 0;
-
-	s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	if (getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) < 0)
-		err = -errno;
-	close(s);
-	return err;
 }
 
 /*
@@ -219,7 +201,7 @@ void policy_state_open(const char *path)
 
 	free(state_path);
 	state_path = NULL;
-	err = policy_state_netns_cookie(&netns_cookie);
+	err = mps_netns_cookie(-1, &netns_cookie);
 	if (err) {
 		/* without it a file could be another namespace's: keep none */
 		fprintf(stderr,

@@ -12,8 +12,6 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
-/* This network namespace's cookie (SO_NETNS_COOKIE): 0 or -errno. */
-int policy_state_netns_cookie(__u64 *cookie);
 /*
  * Reads @path back, unless another namespace wrote it; NULL or "" keeps
  * nothing, and so does a kernel without namespace cookies.

@@ -74,6 +74,9 @@ int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote,
 			   __u32 ifindex);
 
+/* netns.c: the namespace of socket @fd, or the caller's (@fd -1) */
+int mps_netns_cookie(int fd, __u64 *cookie);
+
 /* ifaddr.c: the interface that owns @addr, 0 if none, -errno */
 int mps_addr_ifindex(const struct sockaddr_storage *addr);
 

@@ -24,10 +24,6 @@
 #include "sockopt_bpf.h"
 #include "subflow_sockopt.skel.h"
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
 static pthread_mutex_t bpf_lock = PTHREAD_MUTEX_INITIALIZER;
 /* one request in the map per subflow at a time; guards caps.path too */
 static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -287,7 +283,6 @@ int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 	struct mps_snapshot snap;
 	struct mps_sf_diag d;
 	struct mps_sf_key k;
-	socklen_t cl = sizeof(__u64);
 	const char *name;
 	unsigned int i;
 	__u64 netns;
@@ -317,8 +312,9 @@ int mps_ctrl_sockopt(int fd, __u32 id, bool set, int level, int optname,
 			 set ? "setting " : "reading ", name);
 		return -EOPNOTSUPP;
 	}
-	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &netns, &cl) < 0)
-		return -errno;
+	err = mps_netns_cookie(fd, &netns);
+	if (err)
+		return err;
 	err = mps_ctrl_find(fd, id, &snap, &i, res);
 	if (err)
 		return err;

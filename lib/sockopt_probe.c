@@ -22,10 +22,6 @@
 
 #include "sockopt_bpf.h"
 
-#ifndef SO_NETNS_COOKIE
-#define SO_NETNS_COOKIE 71
-#endif
-
 struct probe_conn {
 	int lis, cli, srv;
 	struct mps_sf_key key;
@@ -125,7 +121,6 @@ static int conn_open(struct probe_conn *pc, int family)
 {
 	struct mps_sf_req mark = {.via = MPS_SOCKOPT_VIA_MARK};
 	struct sockaddr_storage lo;
-	socklen_t cl = sizeof(__u64);
 	__u16 lport, cport;
 	int one = 1, err;
 
@@ -139,9 +134,9 @@ static int conn_open(struct probe_conn *pc, int family)
 		return pc->cli;
 	/* each byte leaves at once, not after the peer's delayed ACK */
 	setsockopt(pc->cli, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (getsockopt(pc->cli, SOL_SOCKET, SO_NETNS_COOKIE, &pc->key.netns,
-		       &cl) < 0)
-		return -errno;
+	err = mps_netns_cookie(pc->cli, &pc->key.netns);
+	if (err)
+		return err;
 	pc->key.family = family;
 	loopback(family, &lo);
 	if (family == AF_INET) {

@@ -334,6 +334,7 @@ USAGE='Usage: mpsock [ OPTIONS ] COMMAND [ ARGS ]
                                remote ADDR [ rport PORT ] [ backup ] [ wait ]
        mpsock [ OPTIONS ] close token TOKEN SUBFLOW [ reset ]
        mpsock [ OPTIONS ] backup token TOKEN SUBFLOW { on | off }
+       mpsock [ OPTIONS ] check [ CAPABILITY... ]
        mpsock help
 SUBFLOW := { id ID | local ADDR lport PORT remote ADDR rport PORT }
 OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -t[imestamp] |
@@ -716,10 +717,12 @@ check "backup off: ss -tiM shows no b on $L1" \
 	wait_for nonempty "ss_sf ${TOK[c3]} '^$L1\$' $S4:$PORT | grep ' b=0 '"
 
 # a reset leaves no socket; a graceful close leaves one in TIME-WAIT
-no_socket() { ! nsenter --net="$CLI_NS" ss -tanH | grep -q " $1 "; }
+# (a device-bound subflow shows as ADDR%DEV:PORT)
+ss_tan() { nsenter --net="$CLI_NS" ss -tanH | sed 's/%[^: ]*:/:/g'; }
+no_socket() { ! ss_tan | grep -q " $1 "; }
 closing_socket()
 {
-	nsenter --net="$CLI_NS" ss -tanH | grep " $1 " |
+	ss_tan | grep " $1 " |
 		grep -q '^\(FIN-WAIT-[12]\|TIME-WAIT\|CLOSING\) '
 }
 run cli close token "$t3" id "$ID2" reset

@@ -684,13 +684,24 @@ one_active()
 }
 check "interactive: every path opened, exactly one active ($(flat view IA))" \
 	poll 5 one_active
-# wifi gets slow: a 1 Mbit/s bottleneck that the stream queues behind
+# wifi gets slow: a 1 Mbit/s bottleneck that another bulk transfer keeps
+# full, so that every round trip over wifi waits in its queue (not only
+# the stream's own packets, which leave wifi once cell takes over)
 check "a 1 Mbit/s token bucket on wifi (tc qdisc tbf)" \
 	cli tc qdisc add dev wifi root tbf rate 1mbit burst 3000 latency 300ms
+nsenter --net="$SRV_NS" -- "$MPSOCK_TESTSRV" --tcp --port 5204 --mode sink \
+	--pidfile "$T/sink.pid" </dev/null >"$T/sink.log" 2>&1 &
+echo $! >>"$T/pids"
+poll 5 test -s "$T/sink.pid"
+nsenter --net="$CLI_NS" -- bash -c "exec cat /dev/zero >/dev/tcp/$S1/5204" \
+	2>/dev/null &
+BG_PIDS+=($!)
+FLOOD_PID=$!
 expect_view "interactive: wifi slowed down, the faster cell becomes active" \
 	IA "$(mesh 1 1 0)" 6
 stays "interactive: and stays active (one active subflow)" IA \
 	"$(mesh 1 1 0)" 1
+kill "$FLOOD_PID"
 cli tc qdisc del dev wifi root
 check_verified IA
 

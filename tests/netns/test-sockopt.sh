@@ -25,11 +25,12 @@ S4=$TESTNET_SRV_WIFI4
 C_CELL=$TESTNET_CLI_CELL4
 
 # ss_detail LOCAL: what sock_diag says of that subflow (ss --tos -ti),
-# its two lines joined
+# its two lines joined (a device-bound one shows as ADDR%DEV:PORT)
 ss_detail()
 {
 	nsenter --net="$CLI_NS" ss -tinH --tos "( dport = :$PORT )" |
-		awk -v l="$1" '/^[^ \t]/ { hit = ($4 == l); head = $0; next }
+		awk -v l="$1" '/^[^ \t]/ { a = $4; sub(/%[^:\]]*/, "", a)
+			hit = (a == l); head = $0; next }
 			hit { print head " |" $0; exit }'
 }
 
