@@ -51,6 +51,7 @@ struct pm_sf {
 	struct paddr local, remote;
 	long since_ms;
 	__u32 rtt_us; /* interactive mode: from the last ranking */
+	__u32 rtt_age_ms; /* how long ago it last had an ACK */
 	int ifindex; /* the device it is bound to, 0 if none */
 	int egress; /* the interface it leaves through, 0 if unknown */
 	__u8 loc_id;
@@ -987,23 +988,55 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 	apply(c); /* room for the paths that remain */
 }
 
-static void on_addr_added(const struct nw_addr *a)
+/*
+ * Something changed that may make failed pairs work: the attempts that
+ * @match forget their back-off, and every managed connection gets what
+ * its policy wants now.
+ */
+static void retry_now(bool (*match)(const struct pm_try *t, const void *arg),
+		      const void *arg)
 {
 	struct pm_conn *c;
 	unsigned int b, i;
-	struct paddr p;
 
-	route_invalidate();
-
-	paddr_from(&p, &a->addr);
 	FOR_EACH_CONN(c, b)
 	{
-		/* a new network: try it now, whatever failed before */
+		if (!conn_managed(c))
+			continue;
 		for (i = 0; i < c->ntry; i++)
-			if (paddr_eq(&c->tries[i].local, &p, false))
+			if (match(&c->tries[i], arg))
 				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
 		apply(c);
 	}
+}
+
+static bool try_from_addr(const struct pm_try *t, const void *addr)
+{
+	return paddr_eq(&t->local, addr, false);
+}
+
+static bool try_on_link(const struct pm_try *t, const void *ifindex)
+{
+	struct sockaddr_storage la;
+
+	paddr_to(&t->local, &la);
+	return netwatch_addr_ifindex(&la) == *(const int *)ifindex;
+}
+
+static bool try_without_route(const struct pm_try *t, const void *unused)
+{
+	(void)unused;
+	return t->noroute;
+}
+
+/* A new network: try it now, whatever failed before. */
+static void on_addr_added(const struct nw_addr *a)
+{
+	struct paddr p;
+
+	route_invalidate();
+	paddr_from(&p, &a->addr);
+	retry_now(try_from_addr, &p);
 }
 
 static void on_addr_removed(const struct nw_addr *a)
@@ -1013,56 +1046,33 @@ static void on_addr_removed(const struct nw_addr *a)
 	struct paddr p;
 
 	route_invalidate();
-
 	paddr_from(&p, &a->addr);
 	FOR_EACH_CONN(c, b)
 	if (conn_managed(c))
 		drop_local(c, &p, 0);
 }
 
+/* A link down takes its subflows; a link back is tried again at once. */
 static void on_link_changed(const struct nw_link *l)
 {
 	struct pm_conn *c;
-	unsigned int b, i;
+	unsigned int b;
 
 	route_invalidate();
-
-	FOR_EACH_CONN(c, b)
-	{
-		if (!conn_managed(c))
-			continue;
-		if (!l->up) {
-			drop_local(c, NULL, l->ifindex);
-			continue;
-		}
-		/* a link back: its addresses are tried again at once */
-		for (i = 0; i < c->ntry; i++) {
-			struct sockaddr_storage la;
-
-			paddr_to(&c->tries[i].local, &la);
-			if (netwatch_addr_ifindex(&la) == l->ifindex)
-				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
-		}
-		apply(c);
+	if (l->up) {
+		retry_now(try_on_link, &l->ifindex);
+		return;
 	}
+	FOR_EACH_CONN(c, b)
+	if (conn_managed(c))
+		drop_local(c, NULL, l->ifindex);
 }
 
 /* Pairs that had no route through their interface may have one now. */
 static void on_routes_changed(void)
 {
-	struct pm_conn *c;
-	unsigned int b, i;
-
 	route_invalidate();
-	FOR_EACH_CONN(c, b)
-	{
-		if (!conn_managed(c))
-			continue;
-		for (i = 0; i < c->ntry; i++)
-			if (c->tries[i].noroute)
-				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
-		apply(c);
-	}
+	retry_now(try_without_route, NULL);
 }
 
 static const struct nw_ops nw_ops = {
@@ -1096,14 +1106,38 @@ static int rank_cb(const struct mps_diag_subflow *d, void *data)
 	if (sf && sf->up) {
 		mps_tcp_stats_read(d->tcpi, d->tcpi_len, &st);
 		sf->rtt_us = st.rtt_us;
+		sf->rtt_age_ms = st.last_ack_recv_ms;
 	}
 	return 0;
+}
+
+/*
+ * A subflow's round trip as its interface has it now: that of the subflow
+ * on the same interface that had an ACK last.  An idle backup keeps the
+ * figure it had before its link got congested, a congestion the subflow
+ * that carries the data measures for both.
+ */
+static __u32 link_rtt(const struct pm_conn *c, const struct pm_sf *sf)
+{
+	const struct pm_sf *fresh = sf;
+	unsigned int i;
+
+	for (i = 0; i < c->nsf; i++) {
+		const struct pm_sf *o = &c->sf[i];
+
+		if (sf_usable(o) && o->rtt_us && o->egress && sf->egress &&
+		    o->egress == sf->egress &&
+		    o->rtt_age_ms < fresh->rtt_age_ms)
+			fresh = o;
+	}
+	return fresh->rtt_us;
 }
 
 /* The fastest path carries the data; a small difference changes nothing. */
 static void rank(struct pm_conn *c)
 {
 	struct pm_sf *best = NULL, *active = NULL;
+	__u32 best_rtt = 0, active_rtt = 0, rtt;
 	unsigned int i;
 
 	for (i = 0; i < c->nsf; i++) {
@@ -1111,15 +1145,21 @@ static void rank(struct pm_conn *c)
 
 		if (!sf_usable(sf) || !sf->rtt_us)
 			continue;
-		if (!sf->backup)
+		rtt = link_rtt(c, sf);
+		if (!sf->backup) {
 			active = sf;
+			active_rtt = rtt;
+		}
 		if (addr_use(&sf->local) != MPSD_IF_BACKUP &&
-		    (!best || sf->rtt_us < best->rtt_us))
+		    (!best || rtt < best_rtt ||
+		     (rtt == best_rtt && better_path(c, sf, best)))) {
 			best = sf;
+			best_rtt = rtt;
+		}
 	}
 	if (!best || best == active)
 		return;
-	if (active && best->rtt_us >= RANK_HYSTERESIS * active->rtt_us)
+	if (active && best_rtt >= RANK_HYSTERESIS * active_rtt)
 		return;
 	set_backup(c, best, false);
 	if (active)

@@ -20,6 +20,7 @@ void mps_tcp_stats_read(const void *tcpi, size_t len, struct mps_tcp_stats *out)
 	memcpy(&ti, tcpi, len < sizeof(ti) ? len : sizeof(ti));
 	FIELD(out->rtt_us, tcpi_rtt);
 	FIELD(out->rttvar_us, tcpi_rttvar);
+	FIELD(out->last_ack_recv_ms, tcpi_last_ack_recv);
 	FIELD(out->bytes_sent, tcpi_bytes_sent);
 	FIELD(out->bytes_acked, tcpi_bytes_acked);
 	FIELD(out->bytes_received, tcpi_bytes_received);

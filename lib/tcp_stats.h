@@ -12,6 +12,7 @@
 
 struct mps_tcp_stats {
 	__u32 rtt_us, rttvar_us;
+	__u32 last_ack_recv_ms; /* how old the last RTT sample may be */
 	__u64 bytes_sent, bytes_acked, bytes_received;
 };
 
