@@ -37,6 +37,8 @@
 #define PM_BUCKETS 4096
 /* a new best path must be this much faster to take over (interactive) */
 #define RANK_HYSTERESIS 0.8
+/* ... and this much in absolute terms: no switching on noise */
+#define RANK_MIN_GAIN_US 5000
 /* a subflow that lived this long was not a failed attempt */
 #define SF_HEALTHY_MS 10000
 
@@ -1159,8 +1161,19 @@ static void rank(struct pm_conn *c)
 	}
 	if (!best || best == active)
 		return;
-	if (active && best_rtt >= RANK_HYSTERESIS * active_rtt)
+	if (active && (best_rtt >= RANK_HYSTERESIS * active_rtt ||
+		       best_rtt + RANK_MIN_GAIN_US > active_rtt))
 		return;
+	if (active) {
+		char a[64], b[64];
+
+		fprintf(stderr,
+			"mpsockd: policy: %08x: interactive: %s (%u us) takes "
+			"over from %s (%u us)\n",
+			c->token, paddr_str(&best->local, a, sizeof(a)),
+			best_rtt, paddr_str(&active->local, b, sizeof(b)),
+			active_rtt);
+	}
 	set_backup(c, best, false);
 	if (active)
 		set_backup(c, active, true);
