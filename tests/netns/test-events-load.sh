@@ -80,7 +80,10 @@ while ! grep -q '^done' "$OUT" && kill -0 "$LOAD_PID" 2>/dev/null &&
 	((SECONDS < deadline)); do
 	if grep -q '^subscribed' "$OUT"; then
 		SAMPLES+=("$(rss)")
-		FDS_DURING=$(nfds)
+		# the most it held: the last sample may follow the subscribers'
+		# departure
+		n=$(nfds)
+		[ "$n" -gt "${FDS_DURING:-0}" ] && FDS_DURING=$n
 	fi
 	sleep 1
 done
