@@ -42,6 +42,7 @@ static const char *const policy_names[] = {
 	[MPSD_POLICY_SINGLE] = "single",
 	[MPSD_POLICY_FULLMESH] = "fullmesh",
 	[MPSD_POLICY_NDIFFPORTS] = "ndiffports",
+	[MPSD_POLICY_ENDPOINTS] = "endpoints",
 };
 
 static const char *const mode_names[] = {
@@ -59,7 +60,14 @@ static const char *const if_use_names[] = {
 void mpsd_config_defaults(struct mpsd_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->policy = MPSD_POLICY_FULLMESH;
+	/*
+	 * What the in-kernel path manager would do with the namespace's
+	 * endpoints: nothing more than the initial subflow where there are
+	 * none, the administrator's (or NetworkManager's) choices where there
+	 * are; a namespace moved to the userspace path manager keeps its
+	 * behaviour.
+	 */
+	c->policy = MPSD_POLICY_ENDPOINTS;
 	c->mode = MPSD_MODE_AGGREGATE;
 	c->max_subflows = 4;
 	c->backoff_min_ms = 100;
@@ -176,11 +184,12 @@ static bool parse_policy(struct parser *p)
 	int i = name_index(policy_names, ARRAY_SIZE(policy_names), s);
 
 	if (!s)
-		return fail(p,
-			    "policy: missing single, fullmesh or ndiffports N");
+		return fail(p, "policy: missing single, fullmesh, ndiffports N "
+			       "or endpoints");
 	if (i < 0)
 		return fail(p,
-			    "policy: %s is not single, fullmesh or ndiffports",
+			    "policy: %s is not single, fullmesh, ndiffports or "
+			    "endpoints",
 			    s);
 	p->cfg.policy = i;
 	p->cfg.ndiffports = 0;

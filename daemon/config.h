@@ -12,7 +12,8 @@
 enum mpsd_policy {
 	MPSD_POLICY_SINGLE,
 	MPSD_POLICY_FULLMESH,
-	MPSD_POLICY_NDIFFPORTS
+	MPSD_POLICY_NDIFFPORTS,
+	MPSD_POLICY_ENDPOINTS /* the kernel's endpoint table, as it would */
 };
 enum mpsd_mode {
 	MPSD_MODE_AGGREGATE,

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "endpoints.h"
 #include "internal.h"
 #include "netwatch.h"
 #include "policy.h"
@@ -41,6 +42,8 @@
 #define RANK_MIN_GAIN_US 5000
 /* a subflow that lived this long was not a failed attempt */
 #define SF_HEALTHY_MS 10000
+/* the endpoint table is read again this often (the kernel tells nothing) */
+#define EP_REFRESH_MS 2000
 
 /* An address and port, compactly: 10,000 connections hold many. */
 struct paddr {
@@ -90,7 +93,7 @@ struct pm_conn {
 static struct pm_conn *buckets[PM_BUCKETS];
 static unsigned int nconns;
 static struct mpsd_config cfg;
-static long next_rank_ms;
+static long next_rank_ms, next_ep_ms;
 static long retry_soonest; /* the soonest retry of any connection, 0: none */
 
 /*
@@ -183,14 +186,24 @@ static const char *paddr_str(const struct paddr *p, char *buf, size_t len)
 }
 
 /* The rule of the interface an address is on. */
+/*
+ * The rule of the interface an address is on; under the endpoints policy
+ * an endpoint with the backup flag makes it a backup address too.
+ */
 static enum mpsd_if_use addr_use(const struct paddr *p)
 {
+	const struct mps_local_id *ep;
 	struct sockaddr_storage ss;
 	const struct nw_link *l;
+	enum mpsd_if_use use;
 
 	paddr_to(p, &ss);
 	l = netwatch_link(netwatch_addr_ifindex(&ss));
-	return l ? mpsd_config_if_use(&cfg, l->name) : MPSD_IF_USE;
+	use = l ? mpsd_config_if_use(&cfg, l->name) : MPSD_IF_USE;
+	if (use == MPSD_IF_USE && cfg.policy == MPSD_POLICY_ENDPOINTS &&
+	    (ep = endpoint_of(&ss)) && (ep->flags & MPTCP_PM_ADDR_FLAG_BACKUP))
+		use = MPSD_IF_BACKUP;
+	return use;
 }
 
 /* ---------------------------------------------------------- connections */
@@ -396,8 +409,9 @@ static void set_backup(struct pm_conn *c, struct pm_sf *sf, bool backup)
  * and opened only if a route through it reaches the peer.  A pair without
  * one waits, as a failed attempt does, until routes change.
  */
-static void open_subflow(struct pm_conn *c, const struct paddr *l,
-			 const struct paddr *r, bool backup)
+static void open_subflow_as(struct pm_conn *c, const struct paddr *l,
+			    const struct paddr *r, bool backup,
+			    const struct mps_local_id *ep)
 {
 	struct sockaddr_storage local, remote, initial;
 	char msg[MPS_MSG_LEN] = "", a[64], b[64], what[224];
@@ -409,7 +423,9 @@ static void open_subflow(struct pm_conn *c, const struct paddr *l,
 	paddr_to(l, &local);
 	paddr_to(r, &remote);
 	paddr_to(&c->init_local, &initial);
-	ifindex = netwatch_addr_ifindex(&local);
+	/* an endpoint's device, as "dev" gives it, or the address's own */
+	ifindex =
+		ep && ep->ifindex ? ep->ifindex : netwatch_addr_ifindex(&local);
 	egress = ifindex ? route_egress(&local, &remote, ifindex) : 0;
 	if (!egress && ifindex) {
 		if (!t || !t->noroute) {
@@ -430,7 +446,10 @@ static void open_subflow(struct pm_conn *c, const struct paddr *l,
 	err = mps_genl_cached(&g);
 	if (err)
 		return;
-	id = mps_local_id_for(g, c->token, &initial, &local, msg, sizeof(msg));
+	/* an endpoint's id, as the in-kernel path manager would use */
+	id = ep ? ep->id
+		: mps_local_id_for(g, c->token, &initial, &local, msg,
+				   sizeof(msg));
 	err = id < 0 ? id
 		     : mps_pm_subflow_create(g, c->token, &local, id, ifindex,
 					     &remote, backup, msg, sizeof(msg));
@@ -457,6 +476,12 @@ static void open_subflow(struct pm_conn *c, const struct paddr *l,
 		sf->ifindex = ifindex;
 		sf->egress = egress > 0 ? egress : 0;
 	}
+}
+
+static void open_subflow(struct pm_conn *c, const struct paddr *l,
+			 const struct paddr *r, bool backup)
+{
+	open_subflow_as(c, l, r, backup, NULL);
 }
 
 /*
@@ -523,6 +548,9 @@ static bool room(const struct pm_conn *c)
 {
 	if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
 		return c->nsf < PM_MAX_SF; /* N in total, as configured */
+	if (cfg.policy == MPSD_POLICY_ENDPOINTS) /* ip mptcp limits subflow */
+		return c->nsf < PM_MAX_SF &&
+		       c->nsf < 1 + endpoints()->subflows_max;
 	return c->nsf < PM_MAX_SF && c->nsf < 1 + cfg.max_subflows;
 }
 
@@ -568,30 +596,44 @@ static void apply_ndiffports(struct pm_conn *c, long now)
 }
 
 /* Server side: the configured addresses, announced once per connection. */
-static void announce(struct pm_conn *c)
+static void announce_one(struct pm_conn *c, struct mps_genl *g,
+			 const struct sockaddr_storage *a, __u8 id)
 {
-	struct sockaddr_storage a;
 	char msg[MPS_MSG_LEN] = "";
-	struct mps_genl *g;
-	unsigned int i;
+	struct paddr pa;
 	int err;
 
-	if (c->announced || !cfg.nannounce || mps_genl_cached(&g))
+	paddr_from(&pa, a);
+	if (a->ss_family != c->init_local.family ||
+	    paddr_eq(&pa, &c->init_local, false))
+		return;
+	err = mps_pm_announce(g, c->token, a, id, msg, sizeof(msg));
+	if (err)
+		log_fail(c, "announce", err, msg);
+}
+
+/*
+ * Server side: the configured addresses, or under the endpoints policy
+ * the "signal" endpoints, announced once per connection.
+ */
+static void announce(struct pm_conn *c)
+{
+	const struct ep_table *t = endpoints();
+	struct mps_genl *g;
+	unsigned int i;
+
+	if (c->announced || mps_genl_cached(&g))
 		return;
 	c->announced = true;
-	for (i = 0; i < cfg.nannounce; i++) {
-		struct paddr pa;
-
-		a = cfg.announce[i].addr;
-		paddr_from(&pa, &a);
-		if (a.ss_family != c->init_local.family ||
-		    paddr_eq(&pa, &c->init_local, false))
-			continue;
-		err = mps_pm_announce(g, c->token, &a, cfg.announce[i].id, msg,
-				      sizeof(msg));
-		if (err)
-			log_fail(c, "announce", err, msg);
+	if (cfg.policy != MPSD_POLICY_ENDPOINTS) {
+		for (i = 0; i < cfg.nannounce; i++)
+			announce_one(c, g, &cfg.announce[i].addr,
+				     cfg.announce[i].id);
+		return;
 	}
+	for (i = 0; i < t->n; i++)
+		if (t->ep[i].flags & MPTCP_PM_ADDR_FLAG_SIGNAL)
+			announce_one(c, g, &t->ep[i].addr, t->ep[i].id);
 }
 
 /* Is @a a better path than @b: a regular interface, the connection's own
@@ -657,6 +699,68 @@ static void fix_priorities(struct pm_conn *c)
 			set_backup(c, &c->sf[i], true);
 }
 
+/* Pair @l -> @r unless it exists, is backing off, or leaves no room. */
+static void open_pair(struct pm_conn *c, const struct paddr *l,
+		      const struct paddr *r, const struct mps_local_id *ep,
+		      long now)
+{
+	if (!room(c) || count_pair(c, l, r) || !try_allowed(c, l, r, now) ||
+	    addr_use(l) == MPSD_IF_NEVER)
+		return;
+	open_subflow_as(c, l, r, wants_backup(c, l), ep);
+}
+
+/*
+ * The endpoints policy, as the in-kernel path manager applies its table:
+ * every "subflow" endpoint joins the peer's first address, a "fullmesh"
+ * one every address the peer announced as well, and when no endpoint is
+ * "fullmesh", each announced address (up to the add_addr_accepted limit)
+ * gets one subflow from the source address routing picks for it; at most
+ * "ip mptcp limits subflow" of them.  The endpoint's id, device and backup flag
+ * go with its subflows.
+ */
+static void apply_endpoints(struct pm_conn *c, long now)
+{
+	const struct ep_table *t = endpoints();
+	bool any_fullmesh = false;
+	unsigned int i, j, nrem;
+	struct paddr l;
+
+	for (i = 0; i < t->n; i++) {
+		const struct mps_local_id *ep = &t->ep[i];
+
+		if (!(ep->flags & MPTCP_PM_ADDR_FLAG_SUBFLOW))
+			continue;
+		paddr_from(&l, &ep->addr);
+		if (l.family != c->init_remote.family ||
+		    paddr_eq(&l, &c->init_local, false))
+			continue;
+		l.port = 0;
+		any_fullmesh |= ep->flags & MPTCP_PM_ADDR_FLAG_FULLMESH;
+		if (!c->init_remote_gone)
+			open_pair(c, &l, &c->init_remote, ep, now);
+		if (!(ep->flags & MPTCP_PM_ADDR_FLAG_FULLMESH))
+			continue;
+		for (j = 0; j < c->nrem && j < t->add_addr_accepted_max; j++)
+			if (c->rem[j].family == l.family)
+				open_pair(c, &l, &c->rem[j], ep, now);
+	}
+	if (any_fullmesh)
+		return;
+	nrem = c->nrem < t->add_addr_accepted_max ? c->nrem
+						  : t->add_addr_accepted_max;
+	for (j = 0; j < nrem; j++) {
+		struct sockaddr_storage r, src;
+
+		/* the kernel's "any" source: the one routing picks */
+		paddr_to(&c->rem[j], &r);
+		if (route_source(&r, &src))
+			continue;
+		paddr_from(&l, &src);
+		open_pair(c, &l, &c->rem[j], NULL, now);
+	}
+}
+
 static void apply(struct pm_conn *c)
 {
 	long now = now_ms();
@@ -672,6 +776,8 @@ static void apply(struct pm_conn *c)
 		apply_fullmesh(c, now);
 	else if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
 		apply_ndiffports(c, now);
+	else if (cfg.policy == MPSD_POLICY_ENDPOINTS)
+		apply_endpoints(c, now);
 }
 
 /* ---------------------------------------------------------------- events */
@@ -857,6 +963,8 @@ void policy_event(const struct mps_event *ev)
 
 /* ------------------------------------------------------- network changes */
 
+static void endpoints_follow(void);
+
 #define FOR_EACH_CONN(c, b)                                                    \
 	for ((b) = 0; (b) < PM_BUCKETS; (b)++)                                 \
 		for ((c) = buckets[(b)]; (c); (c) = (c)->next)
@@ -1025,6 +1133,15 @@ static bool try_on_link(const struct pm_try *t, const void *ifindex)
 	return netwatch_addr_ifindex(&la) == *(const int *)ifindex;
 }
 
+static bool try_from_endpoint(const struct pm_try *t, const void *unused)
+{
+	struct sockaddr_storage la;
+
+	(void)unused;
+	paddr_to(&t->local, &la);
+	return endpoint_of(&la) != NULL;
+}
+
 static bool try_without_route(const struct pm_try *t, const void *unused)
 {
 	(void)unused;
@@ -1037,6 +1154,7 @@ static void on_addr_added(const struct nw_addr *a)
 	struct paddr p;
 
 	route_invalidate();
+	endpoints_follow();
 	paddr_from(&p, &a->addr);
 	retry_now(try_from_addr, &p);
 }
@@ -1052,6 +1170,7 @@ static void on_addr_removed(const struct nw_addr *a)
 	FOR_EACH_CONN(c, b)
 	if (conn_managed(c))
 		drop_local(c, &p, 0);
+	endpoints_follow();
 }
 
 /* A link down takes its subflows; a link back is tried again at once. */
@@ -1075,6 +1194,45 @@ static void on_routes_changed(void)
 {
 	route_invalidate();
 	retry_now(try_without_route, NULL);
+}
+
+/*
+ * Under the endpoints policy, the table again: an endpoint that went away
+ * takes its subflows with it (as "ip mptcp endpoint delete" does under the
+ * in-kernel path manager), and a new or changed one is applied at once.
+ */
+static void endpoints_follow(void)
+{
+	struct ep_table old = *endpoints();
+	const struct ep_table *t;
+	struct pm_conn *c;
+	unsigned int i, j, b;
+	struct paddr p;
+	int r;
+
+	if (cfg.policy != MPSD_POLICY_ENDPOINTS)
+		return;
+	next_ep_ms = now_ms() + EP_REFRESH_MS;
+	r = endpoints_refresh();
+	if (r < 0)
+		fprintf(stderr, "mpsockd: policy: reading the endpoints: %s\n",
+			strerror(-r));
+	if (r <= 0)
+		return;
+	t = endpoints();
+	for (i = 0; i < old.n; i++) {
+		for (j = 0; j < t->n; j++)
+			if (mps_addr_equal(&t->ep[j].addr, &old.ep[i].addr,
+					   false))
+				break;
+		if (j < t->n)
+			continue;
+		paddr_from(&p, &old.ep[i].addr);
+		FOR_EACH_CONN(c, b)
+		if (conn_managed(c) && !paddr_eq(&p, &c->init_local, false))
+			drop_local(c, &p, 0);
+	}
+	retry_now(try_from_endpoint, NULL);
 }
 
 static const struct nw_ops nw_ops = {
@@ -1219,6 +1377,8 @@ void policy_tick(void)
 		}
 	}
 	policy_state_flush(false);
+	if (cfg.policy == MPSD_POLICY_ENDPOINTS && now >= next_ep_ms)
+		endpoints_follow();
 	if (now >= next_rank_ms) {
 		rank_all();
 		next_rank_ms = now + cfg.interactive_ms;
@@ -1232,6 +1392,8 @@ int policy_next_timeout_ms(void)
 
 	if (retry_soonest && retry_soonest < soonest)
 		soonest = retry_soonest;
+	if (cfg.policy == MPSD_POLICY_ENDPOINTS && next_ep_ms < soonest)
+		soonest = next_ep_ms;
 	if (nw >= 0 && now + nw < soonest)
 		soonest = now + nw;
 	return soonest > now ? (int)(soonest - now) : 0;
@@ -1405,6 +1567,8 @@ int policy_start(const struct mpsd_config *c, const char *state_path)
 	fd = netwatch_open(&nw_ops);
 	if (fd < 0)
 		return fd;
+	/* the table first: discovery applies the policy to what it finds */
+	endpoints_follow();
 	err = discover();
 	if (err) {
 		netwatch_close();
@@ -1430,6 +1594,7 @@ void policy_reload(const struct mpsd_config *c)
 	unsigned int b;
 
 	cfg = *c;
+	endpoints_follow();
 	FOR_EACH_CONN(conn, b)
 	{
 		if (!conn_managed(conn) || conn->server_side)

@@ -72,6 +72,8 @@ struct route_reply {
 	__u32 table;
 	__u32 oif;
 	bool has_table;
+	__u8 prefsrc[16]; /* the source address routing picks */
+	bool has_prefsrc;
 };
 
 static int reply_attr_cb(const struct nlattr *attr, void *data)
@@ -88,6 +90,13 @@ static int reply_attr_cb(const struct nlattr *attr, void *data)
 	case RTA_OIF:
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
 			r->oif = mnl_attr_get_u32(attr);
+		break;
+	case RTA_PREFSRC:
+		if (mnl_attr_get_payload_len(attr) <= sizeof(r->prefsrc)) {
+			memcpy(r->prefsrc, mnl_attr_get_payload(attr),
+			       mnl_attr_get_payload_len(attr));
+			r->has_prefsrc = true;
+		}
 		break;
 	}
 	return MNL_CB_OK;
@@ -232,4 +241,24 @@ int route_egress(const struct sockaddr_storage *local,
 		e->egress = egress;
 	}
 	return egress;
+}
+
+int route_source(const struct sockaddr_storage *remote,
+		 struct sockaddr_storage *src)
+{
+	struct route_reply r;
+	int family = remote->ss_family, err;
+
+	err = lookup(family, NULL, addr_bytes(remote), 0, &r);
+	if (err)
+		return err;
+	if (!r.has_prefsrc)
+		return -EADDRNOTAVAIL;
+	memset(src, 0, sizeof(*src));
+	src->ss_family = family;
+	if (family == AF_INET)
+		memcpy(&((struct sockaddr_in *)src)->sin_addr, r.prefsrc, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)src)->sin6_addr, r.prefsrc, 16);
+	return 0;
 }

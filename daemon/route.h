@@ -18,6 +18,13 @@
  */
 int route_egress(const struct sockaddr_storage *local,
 		 const struct sockaddr_storage *remote, int ifindex);
+/*
+ * The source address routing picks towards @remote for a socket bound to
+ * no address (RTA_PREFSRC): 0, or -errno (-EADDRNOTAVAIL: no preferred
+ * source; -ENETUNREACH: no route).
+ */
+int route_source(const struct sockaddr_storage *remote,
+		 struct sockaddr_storage *src);
 /* Routes, rules, links or addresses changed: forget every answer. */
 void route_invalidate(void);
 void route_close(void);

@@ -137,6 +137,8 @@ struct mps_local_id {
 	struct sockaddr_storage addr; /* port included: the kernel's key */
 	__be16 port;
 	__u8 id;
+	__u32 flags; /* endpoints: MPTCP_PM_ADDR_FLAG_* */
+	int ifindex; /* endpoints: the device given, 0 if none */
 };
 
 void mps_addr_unmap(struct sockaddr_storage *ss);
@@ -158,6 +160,8 @@ int mps_pm_set_backup(struct mps_genl *g, __u32 token,
 		      char *msg, size_t msglen);
 int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
 		     unsigned int max, char *msg, size_t msglen);
+int mps_pm_limits(struct mps_genl *g, __u32 *subflows, __u32 *add_addr_accepted,
+		  char *msg, size_t msglen);
 int mps_pm_announce(struct mps_genl *g, __u32 token,
 		    const struct sockaddr_storage *addr, __u8 id, char *msg,
 		    size_t msglen);

@@ -177,6 +177,14 @@ static int pm_entry_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_U16) == 0)
 			e->port = htons(mnl_attr_get_u16(attr));
 		break;
+	case MPTCP_PM_ADDR_ATTR_FLAGS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			e->flags = mnl_attr_get_u32(attr);
+		break;
+	case MPTCP_PM_ADDR_ATTR_IF_IDX:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
+			e->ifindex = (int)mnl_attr_get_u32(attr);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -203,7 +211,11 @@ static int pm_table_cb(const struct nlmsghdr *nlh, void *data)
 			      data);
 }
 
-/* The connection's local address table: which id each local address has. */
+/*
+ * The connection's local address table (@token): which id each local
+ * address has; with @token 0, the namespace's endpoint table, the one
+ * "ip mptcp endpoint" shows, with each entry's flags and device.
+ */
 int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
 		     unsigned int max, char *msg, size_t msglen)
 {
@@ -213,9 +225,45 @@ int mps_pm_local_ids(struct mps_genl *g, __u32 token, struct mps_local_id *out,
 	int err;
 
 	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_GET_ADDR, NLM_F_DUMP);
-	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	if (token)
+		mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
 	err = mps_genl_talk(g, nlh, pm_table_cb, &p, msg, msglen);
 	return err ? err : (int)p.n;
+}
+
+static int pm_limits_attr_cb(const struct nlattr *attr, void *data)
+{
+	__u32 *lim = data;
+
+	if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+		return MNL_CB_OK;
+	if (mnl_attr_get_type(attr) == MPTCP_PM_ATTR_SUBFLOWS)
+		lim[0] = mnl_attr_get_u32(attr);
+	else if (mnl_attr_get_type(attr) == MPTCP_PM_ATTR_RCV_ADD_ADDRS)
+		lim[1] = mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int pm_limits_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), pm_limits_attr_cb,
+			      data);
+}
+
+/* The namespace's "ip mptcp limits": extra subflows, addresses accepted. */
+int mps_pm_limits(struct mps_genl *g, __u32 *subflows, __u32 *add_addr_accepted,
+		  char *msg, size_t msglen)
+{
+	__u32 lim[2] = {0, 0};
+	char buf[PM_BUF];
+	struct nlmsghdr *nlh;
+	int err;
+
+	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_GET_LIMITS, 0);
+	err = mps_genl_talk(g, nlh, pm_limits_cb, lim, msg, msglen);
+	*subflows = lim[0];
+	*add_addr_accepted = lim[1];
+	return err;
 }
 
 /*

@@ -263,8 +263,9 @@ sf_local()
 # line.  Returns 1 when it does not say "serving" within 10 s.
 start_mpsockd()
 {
-	# the path manager's policy: none unless a test asks (CONFIG text)
-	printf '%s\n' "${1:-policy single}" >"$TESTNET_TMP/mpsockd.conf"
+	# the path manager's policy: none unless a test asks (CONFIG text; an
+	# empty one is the built-in defaults)
+	printf '%s\n' "${1-policy single}" >"$TESTNET_TMP/mpsockd.conf"
 	# shellcheck disable=SC2086
 	nsenter --net="/run/netns/$TESTNET_CLI_NS" "$MPSOCKD" ${MPSOCKD_ARGS:-} \
 		-f "$TESTNET_TMP/mpsockd.conf" \

@@ -106,7 +106,7 @@ static void test_defaults(void)
 
 	memset(&c, 0xa5, sizeof(c));
 	mpsd_config_defaults(&c);
-	CHECK("default policy fullmesh", c.policy == MPSD_POLICY_FULLMESH);
+	CHECK("default policy endpoints", c.policy == MPSD_POLICY_ENDPOINTS);
 	CHECK("default mode aggregate", c.mode == MPSD_MODE_AGGREGATE);
 	CHECK("default max-subflows 4", c.max_subflows == 4);
 	CHECK("default backoff 100 30000",
@@ -135,6 +135,9 @@ static void test_policy_mode(void)
 				       c.ndiffports == 0);
 	CHECK("policy fullmesh", accepted("policy fullmesh", &c) &&
 					 c.policy == MPSD_POLICY_FULLMESH);
+	CHECK("policy endpoints", accepted("policy endpoints\n", &c) &&
+					  c.policy == MPSD_POLICY_ENDPOINTS &&
+					  c.ndiffports == 0);
 	CHECK("policy ndiffports 2",
 	      accepted("policy ndiffports 2\n", &c) &&
 		      c.policy == MPSD_POLICY_NDIFFPORTS && c.ndiffports == 2);
@@ -268,11 +271,11 @@ static void test_argument_errors(void)
 	      refused("Policy single\n", NAME ":1: Policy: unknown keyword"));
 	CHECK("policy: missing argument",
 	      refused("policy\n", NAME ":1: policy: missing single, "
-				       "fullmesh or ndiffports N"));
+				       "fullmesh, ndiffports N or endpoints"));
 	CHECK("policy: unknown name",
 	      refused("# c\npolicy mesh\n",
-		      NAME ":2: policy: mesh is not single, fullmesh or "
-			   "ndiffports"));
+		      NAME ":2: policy: mesh is not single, fullmesh, "
+			   "ndiffports or endpoints"));
 	CHECK("policy: extra argument",
 	      refused("policy single 3\n",
 		      NAME ":1: policy: extra argument 3"));
