@@ -98,9 +98,29 @@ out:
 	return err;
 }
 
+/*
+ * struct mptcp_sub_tuple has two layouts, told apart by the request's size
+ * alone, never by its bytes: the draft's (id, prio, then the addresses at
+ * offset 2), and the reference implementation's, which had no prio (the
+ * addresses at offset 1).  A request of exactly 1 + two sockaddr_in (33
+ * bytes) or 1 + two sockaddr_in6 (57) is the latter, any other size the
+ * former.  Returns the offset of the addresses.
+ */
+static size_t draft_tuple_head(socklen_t len)
+{
+	if (len == 1 + 2 * sizeof(struct sockaddr_in) ||
+	    len == 1 + 2 * sizeof(struct sockaddr_in6))
+		return offsetof(struct mptcp_sub_tuple, prio);
+	return offsetof(struct mptcp_sub_tuple, addrs);
+}
+
+/*
+ * MPTCP_GET_SUB_TUPLE: the addresses in the layout the buffer's size names;
+ * the size needed, when it is too small, is one of the same layout.
+ */
 static int draft_get_sub_tuple(int fd, void *optval, socklen_t *optlen)
 {
-	const size_t head = offsetof(struct mptcp_sub_tuple, addrs);
+	const size_t head = draft_tuple_head(*optlen);
 	const struct mptcp_subflow_addrs *a;
 	struct mps_snapshot snap;
 	socklen_t salen;
@@ -205,32 +225,27 @@ static int draft_sub_setsockopt(int fd, const void *optval, socklen_t optlen)
 
 /*
  * MPTCP_OPEN_SUB_TUPLE: exactly a header and two sockaddrs of one family.
- * @optlen is NULL through setsockopt(), which cannot return the id.
+ * A request in the reference implementation's layout has no prio: the
+ * subflow is a regular one, as there.  @optlen is NULL through
+ * setsockopt(), which cannot return the id.
  */
 static int draft_open_sub_tuple(int fd, void *optval, socklen_t len,
 				socklen_t *optlen)
 {
-	size_t head = offsetof(struct mptcp_sub_tuple, addrs);
+	const size_t head = draft_tuple_head(len);
 	struct mptcp_sub_tuple t = {0};
 	struct sockaddr_storage l, r;
 	socklen_t salen;
 	__u32 id = 0;
 	int err;
 
-	/*
-	 * Programs built with the reference implementation's header have no
-	 * prio byte: their addresses start at 1 (33 or 57 bytes in all).
-	 */
-	if ((len - 1) % 2 == 0 &&
-	    ((len - 1) / 2 == sizeof(struct sockaddr_in) ||
-	     (len - 1) / 2 == sizeof(struct sockaddr_in6)))
-		head = offsetof(struct mptcp_sub_tuple, prio);
 	if (len == head + 2 * sizeof(struct sockaddr_in))
 		salen = sizeof(struct sockaddr_in);
 	else if (len == head + 2 * sizeof(struct sockaddr_in6))
 		salen = sizeof(struct sockaddr_in6);
 	else
 		return -EINVAL;
+	/* id and, in the draft's layout only, prio (else it stays 0) */
 	memcpy(&t, optval, head);
 	memset(&l, 0, sizeof(l));
 	memset(&r, 0, sizeof(r));
@@ -252,9 +267,9 @@ static int draft_open_sub_tuple(int fd, void *optval, socklen_t len,
 }
 
 /*
- * MPTCP_CLOSE_SUB_ID.  A one-byte request is a program built for the
- * reference implementation, whose struct had no "how": it meant a forced
- * close, a reset.
+ * MPTCP_CLOSE_SUB_ID, told apart by size: a one-byte request is the
+ * reference implementation's struct, which had no "how" and meant a forced
+ * close, a reset; 8 bytes or more the draft's; anything between is neither.
  */
 static int draft_close_sub_id(int fd, const void *optval, socklen_t len)
 {
