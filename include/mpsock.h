@@ -14,9 +14,28 @@
  *
  * Public functions follow the socket convention: -1 (or NULL) and errno.
  * See mpsock(7).
+ *
+ * The draft's structures are the default.  A program written for the
+ * draft's reference implementation, whose struct mptcp_sub_tuple had no
+ * prio and whose struct mptcp_close_sub_id had no how, defines
+ * MPSOCK_REFIMPL_LAYOUT before it includes this header (or is built with
+ * -DMPSOCK_REFIMPL_LAYOUT), as _FILE_OFFSET_BITS selects layouts in libc's
+ * headers.  It gets those two structures exactly as that implementation
+ * had them, with the meaning they had there: no prio, a regular subflow;
+ * no how, a reset.  The library tells the layouts apart by the request's
+ * size alone (see COMPATIBILITY in mpsock(7)), so the translation units
+ * of one program may differ; within one, the layout cannot change.
  */
+#if defined(MPSOCK_H) &&                                                       \
+	defined(MPSOCK_REFIMPL_LAYOUT) != defined(MPSOCK_H_REFIMPL_LAYOUT)
+#error "MPSOCK_REFIMPL_LAYOUT must be set before the first #include <mpsock.h>"
+#endif
+
 #ifndef MPSOCK_H
 #define MPSOCK_H
+#ifdef MPSOCK_REFIMPL_LAYOUT
+#define MPSOCK_H_REFIMPL_LAYOUT 1
+#endif
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -78,22 +97,43 @@ struct mptcp_sub_ids {
 	struct mptcp_sub_status sub_status[];
 };
 
+#ifndef MPSOCK_REFIMPL_LAYOUT
 /*
  * MPTCP_GET_SUB_TUPLE and MPTCP_OPEN_SUB_TUPLE (Figures 3 and 6): addrs holds
  * two sockaddr_in or two sockaddr_in6, local then remote.  addrs is not
- * aligned for a sockaddr: copy out with memcpy() in portable code.
+ * aligned for a sockaddr: copy out with memcpy() in portable code.  An
+ * OPEN_SUB_TUPLE request is 34 (IPv4) or 58 (IPv6) bytes; a GET_SUB_TUPLE
+ * buffer may have any size but 33 and 57, the sizes of the layout below.
  */
 struct mptcp_sub_tuple {
 	__u8 id;
-	__u8 prio;
+	__u8 prio; /* OPEN_SUB_TUPLE: non-zero opens a backup subflow */
 	__u8 addrs[];
 };
 
-/* MPTCP_CLOSE_SUB_ID (Figure 5). */
+/* MPTCP_CLOSE_SUB_ID (Figure 5): 8 bytes. */
 struct mptcp_close_sub_id {
 	__u8 id;
 	int how; /* SHUT_RDWR or MPTCP_SHUT_RST */
 };
+#else
+/*
+ * The reference implementation's layouts.  The tuple has no prio: addrs
+ * starts at offset 1, and a request is exactly 33 (IPv4) or 57 (IPv6)
+ * bytes: sizeof(struct mptcp_sub_tuple) + 2 * sizeof(struct sockaddr_in),
+ * or of struct sockaddr_in6.  OPEN_SUB_TUPLE then opens a regular subflow;
+ * GET_SUB_TUPLE answers in this layout only to a buffer of those sizes.
+ */
+struct mptcp_sub_tuple {
+	__u8 id;
+	__extension__ __u8 addrs[0];
+};
+
+/* 1 byte, no how: MPTCP_CLOSE_SUB_ID resets the subflow (a forced close). */
+struct mptcp_close_sub_id {
+	__u8 id;
+};
+#endif
 
 /* MPTCP_SUB_PRIO (extension): low_prio 1 makes the subflow a backup. */
 struct mptcp_sub_prio {

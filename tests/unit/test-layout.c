@@ -2,19 +2,18 @@
 /*
  * Struct layouts: the draft's structures as programs written for the
  * reference implementation see them, and our completed uapi copy as the
- * 6.18 kernel's BTF defines it.
+ * 6.18 kernel's BTF defines it.  test-refimpl checks the layouts of
+ * MPSOCK_REFIMPL_LAYOUT.
  */
 #include <stddef.h>
 
 #include "internal.h"
+#include "refimpl.h"
 #include "test.h"
 
 int main(void)
 {
-	CHECK("option numbers 66..72",
-	      MPTCP_GET_SUB_IDS == 66 && MPTCP_CLOSE_SUB_ID == 67 &&
-		      MPTCP_GET_SUB_TUPLE == 68 && MPTCP_OPEN_SUB_TUPLE == 69 &&
-		      MPTCP_SUB_GETSOCKOPT == 71 && MPTCP_SUB_SETSOCKOPT == 72);
+	check_shared_layouts();
 	CHECK("MPTCP_CLOSE_SUBFLOW is the draft's other name",
 	      MPTCP_CLOSE_SUBFLOW == MPTCP_CLOSE_SUB_ID);
 	CHECK("RST constant is not a SHUT_* value",
@@ -28,8 +27,24 @@ int main(void)
 	CHECK("sub_tuple: id, prio, addrs at 2",
 	      offsetof(struct mptcp_sub_tuple, prio) == 1 &&
 		      offsetof(struct mptcp_sub_tuple, addrs) == 2);
+	CHECK("sub_tuple: the reference's id, then prio where its addrs began",
+	      SAME_FIELD(mptcp_sub_tuple, refimpl_sub_tuple, id) &&
+		      offsetof(struct mptcp_sub_tuple, prio) ==
+			      offsetof(struct refimpl_sub_tuple, addrs));
+	CHECK("sub_tuple requests: 34 and 58 bytes, not the reference's 33, 57",
+	      sizeof(struct mptcp_sub_tuple) + 2 * sizeof(struct sockaddr_in) ==
+			      34 &&
+		      sizeof(struct mptcp_sub_tuple) +
+				      2 * sizeof(struct sockaddr_in6) ==
+			      58 &&
+		      sizeof(struct refimpl_sub_tuple) +
+				      2 * sizeof(struct sockaddr_in) ==
+			      33);
 	CHECK("close_sub_id: how is an int at 4",
 	      offsetof(struct mptcp_close_sub_id, how) == 4);
+	CHECK("close_sub_id: 8 bytes, the reference's 1",
+	      sizeof(struct mptcp_close_sub_id) == 8 &&
+		      sizeof(struct refimpl_close_sub_id) == 1);
 	CHECK("sub_getsockopt layout",
 	      offsetof(struct mptcp_sub_getsockopt, level) == 4 &&
 		      offsetof(struct mptcp_sub_getsockopt, optname) == 8 &&
