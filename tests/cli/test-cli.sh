@@ -335,8 +335,11 @@ USAGE='Usage: mpsock [ OPTIONS ] COMMAND [ ARGS ]
        mpsock [ OPTIONS ] close token TOKEN SUBFLOW [ reset ]
        mpsock [ OPTIONS ] backup token TOKEN SUBFLOW { on | off }
        mpsock [ OPTIONS ] check [ CAPABILITY... ]
+       mpsock [ OPTIONS ] run [ --mode MODE ] [ --no-mptcp ] [ -- ]
+                              CMD [ ARGS... ]
        mpsock help
 SUBFLOW := { id ID | local ADDR lport PORT remote ADDR rport PORT }
+MODE := { default | manual | aggregate | handover | interactive }
 OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -t[imestamp] |
              -H | -O[neline] | -V[ersion] | -h[elp] }'
 
