@@ -349,6 +349,15 @@ for how in help --help -h -help; do
 		eval '[ "$RC" = 0 ] && [ "$OUT" = "$USAGE" ] && [ -z "$ERR" ]'
 done
 
+# mpsock(8)'s SYNOPSIS: the usage text without "Usage: " and the indent of
+# its command lines, blank lines aside
+same "mpsock(8)'s SYNOPSIS is the usage text" \
+	"$(awk '!done && /^(Usage: |       )/ { print substr($0, 8); next }
+		{ done = 1; print }' <<<"$USAGE")" \
+	"$(awk '/^# SYNOPSIS/ { s = 1; next }
+		s && /^```/ { if (++n == 2) exit; next }
+		s && n == 1 && NF' "$_TESTNET_ROOT/man/mpsock.8.scd")"
+
 # usage_error NAME BADWORD ARGS...: exit 2, nothing on stdout, BADWORD
 # (as given, or quoted as getopt(3) does: 'x') and the hint on stderr
 usage_error()
