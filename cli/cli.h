@@ -58,6 +58,14 @@ int cmd_open(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+/* run's grammar, in mpsock help and in mpsock run --help */
+#define RUN_SYNOPSIS                                                           \
+	"run [ --mode MODE ] [ --no-mptcp ] [ -- ]\n"                          \
+	"                              CMD [ ARGS... ]\n"
+#define MODE_SYNOPSIS                                                          \
+	"MODE := { default | manual | aggregate | handover | interactive }\n"
 
 /* mpsock.c: argument helpers */
 int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -33,8 +33,10 @@ static const char usage_text[] =
 	"       mpsock [ OPTIONS ] close token TOKEN SUBFLOW [ reset ]\n"
 	"       mpsock [ OPTIONS ] backup token TOKEN SUBFLOW { on | off }\n"
 	"       mpsock [ OPTIONS ] check [ CAPABILITY... ]\n"
+	"       mpsock [ OPTIONS ] " RUN_SYNOPSIS /* also run --help's */
 	"       mpsock help\n"
 	"SUBFLOW := { id ID | local ADDR lport PORT remote ADDR rport PORT }\n"
+	/* also run --help's */ MODE_SYNOPSIS
 	"OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -t[imestamp] |\n"
 	"             -H | -O[neline] | -V[ersion] | -h[elp] }\n";
 
@@ -175,7 +177,7 @@ static const struct {
 } commands[] = {
 	{"show", cmd_show},   {"monitor", cmd_monitor}, {"open", cmd_open},
 	{"close", cmd_close}, {"backup", cmd_backup},	{"check", cmd_check},
-	{"help", cmd_help},
+	{"run", cmd_run},     {"help", cmd_help},
 };
 
 static int dispatch(int argc, char **argv)

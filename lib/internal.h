@@ -266,6 +266,8 @@ int mps_event_open_outcome(const struct mps_event *ev, __u32 token,
 
 /* mode.c: service modes and claims, told to mpsockd */
 int mps_mode_set(int fd, int mode, char *msg, size_t len);
+/* MPSOCK_MODE_* of a mode's name ("handover"), or -EINVAL */
+int mps_mode_from_name(const char *name);
 void mps_mode_claim(int fd);
 
 /* control.c */

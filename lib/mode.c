@@ -21,6 +21,24 @@ static _Thread_local unsigned int claimed_next;
 /* no mpsockd answered: do not knock for every call of the next second */
 static _Thread_local time_t no_broker_until;
 
+int mps_mode_from_name(const char *name)
+{
+	/* the words of MPSOCK_MODE and of mpsock run --mode */
+	static const char *const names[] = {
+		[MPSOCK_MODE_DEFAULT] = "default",
+		[MPSOCK_MODE_MANUAL] = "manual",
+		[MPSOCK_MODE_AGGREGATE] = "aggregate",
+		[MPSOCK_MODE_HANDOVER] = "handover",
+		[MPSOCK_MODE_INTERACTIVE] = "interactive",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -EINVAL;
+}
+
 static int mode_request(int fd, int mode, struct mps_reply *rep)
 {
 	struct mps_req req = {.type = MPS_REQ_MODE};

@@ -14,11 +14,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "mpsock.h"
+#include "internal.h"
 
 #define DRAFT_FIRST MPTCP_GET_SUB_IDS
 #define DRAFT_LAST MPTCP_SUB_PRIO
@@ -82,25 +81,16 @@ SHIM_EXPORT int setsockopt(int fd, int level, int optname, const void *optval,
 /* MPSOCK_MODE: the service mode mpsockd gives the program's connections. */
 static int env_mode(void)
 {
-	static const char *const names[] = {
-		[MPSOCK_MODE_DEFAULT] = "default",
-		[MPSOCK_MODE_MANUAL] = "manual",
-		[MPSOCK_MODE_AGGREGATE] = "aggregate",
-		[MPSOCK_MODE_HANDOVER] = "handover",
-		[MPSOCK_MODE_INTERACTIVE] = "interactive",
-	};
 	const char *v = getenv("MPSOCK_MODE");
-	unsigned int i;
+	int mode;
 
 	if (!v || !*v)
 		return -1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(v, names[i]))
-			return i;
-	if (env_on("MPSOCK_PRELOAD_DEBUG"))
+	mode = mps_mode_from_name(v);
+	if (mode < 0 && env_on("MPSOCK_PRELOAD_DEBUG"))
 		fprintf(stderr, "libmpsock-preload: unknown MPSOCK_MODE %s\n",
 			v);
-	return -1;
+	return mode;
 }
 
 /*

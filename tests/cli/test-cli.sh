@@ -335,8 +335,11 @@ USAGE='Usage: mpsock [ OPTIONS ] COMMAND [ ARGS ]
        mpsock [ OPTIONS ] close token TOKEN SUBFLOW [ reset ]
        mpsock [ OPTIONS ] backup token TOKEN SUBFLOW { on | off }
        mpsock [ OPTIONS ] check [ CAPABILITY... ]
+       mpsock [ OPTIONS ] run [ --mode MODE ] [ --no-mptcp ] [ -- ]
+                              CMD [ ARGS... ]
        mpsock help
 SUBFLOW := { id ID | local ADDR lport PORT remote ADDR rport PORT }
+MODE := { default | manual | aggregate | handover | interactive }
 OPTIONS := { -j[son] | -p[retty] | -n[etns] NAME | -t[imestamp] |
              -H | -O[neline] | -V[ersion] | -h[elp] }'
 
@@ -345,6 +348,15 @@ for how in help --help -h -help; do
 	check_run "mpsock $how: exit 0, the usage text on stdout, nothing on stderr" \
 		eval '[ "$RC" = 0 ] && [ "$OUT" = "$USAGE" ] && [ -z "$ERR" ]'
 done
+
+# mpsock(8)'s SYNOPSIS: the usage text without "Usage: " and the indent of
+# its command lines, blank lines aside
+same "mpsock(8)'s SYNOPSIS is the usage text" \
+	"$(awk '!done && /^(Usage: |       )/ { print substr($0, 8); next }
+		{ done = 1; print }' <<<"$USAGE")" \
+	"$(awk '/^# SYNOPSIS/ { s = 1; next }
+		s && /^```/ { if (++n == 2) exit; next }
+		s && n == 1 && NF' "$_TESTNET_ROOT/man/mpsock.8.scd")"
 
 # usage_error NAME BADWORD ARGS...: exit 2, nothing on stdout, BADWORD
 # (as given, or quoted as getopt(3) does: 'x') and the hint on stderr
