@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
 	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
-	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq"
+	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
+	python3"
 
 install_missing()
 {
