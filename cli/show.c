@@ -248,29 +248,30 @@ struct show_opts {
 	struct rates rates;
 };
 
-/* --watch: a frame's header (text) or its opening (JSON, one object). */
-static void frame_begin(const struct show_opts *o)
+/*
+ * --watch: a frame's header (text) or its opening (JSON, one object), with
+ * the time its subflows were read.
+ */
+static void frame_begin(const struct show_opts *o, const struct timespec *now)
 {
-	struct timespec now;
 	struct tm tm;
 	char when[32];
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	if (cli.json) {
 		out_begin_object(NULL);
-		out_double("timestamp", NULL, now.tv_sec + now.tv_nsec / 1e9);
+		out_double("timestamp", NULL, now->tv_sec + now->tv_nsec / 1e9);
 		out_double("interval", NULL, o->interval);
 		out_begin_array("connections");
 		return;
 	}
 	if (cli.no_header)
 		return;
-	localtime_r(&now.tv_sec, &tm);
+	localtime_r(&now->tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	printf("Every %gs: mpsock show", o->interval);
 	if (o->filter)
 		printf(" token %08x", o->token);
-	printf("  %s.%03ld\n", when, now.tv_nsec / 1000000);
+	printf("  %s.%03ld\n", when, now->tv_nsec / 1000000);
 }
 
 static void frame_end(void)
@@ -291,14 +292,16 @@ static int show_once(void *data)
 	struct vec sfs = {.size = sizeof(struct mps_diag_subflow)};
 	struct rates *rates = o->watch ? &o->rates : NULL;
 	struct owner_table *owners;
+	struct timespec ts, wall;
 	const struct mps_msk *m;
-	struct timespec ts;
 	size_t i;
 	int err;
 
 	err = mps_diag_msk_dump(push_msk, &msks);
 	if (!err) {
+		/* the rates' clock, and the frame's time for people */
 		clock_gettime(CLOCK_MONOTONIC, &ts);
+		clock_gettime(CLOCK_REALTIME, &wall);
 		err = mps_diag_subflow_dump(push_subflow, &sfs);
 	}
 	if (err)
@@ -308,7 +311,7 @@ static int show_once(void *data)
 		rates->t = ts.tv_sec + ts.tv_nsec / 1e9;
 	m = msks.v;
 	if (o->watch)
-		frame_begin(o);
+		frame_begin(o, &wall);
 	else
 		out_begin_array(NULL);
 	for (i = 0; i < msks.n; i++)

@@ -291,7 +291,7 @@ check "-H show --watch -i 1.5 token T: SIGTERM: exit 0, one frame without header
 
 # on a pty (script(1)): the alternate screen and a hidden cursor, each
 # frame from the top of a cleared screen, both restored at SIGINT
-script -qec "nsenter --net=$CLI_NS -- timeout --preserve-status -s INT 1 \
+script -qec "nsenter --net=$CLI_NS -- timeout --preserve-status -s INT 1.5 \
 	$MPSOCK_CLI show --watch -i 0.2; echo rc=\$?" "$T/tty.log" \
 	>/dev/null 2>&1 </dev/null
 check "terminal: SIGINT: exit 0" grep -q 'rc=0' "$T/tty.log"
