@@ -13,7 +13,7 @@
 #define EXIT_USAGE 2
 
 struct cli_opts {
-	bool json, pretty, timestamp, oneline;
+	bool json, pretty, timestamp, oneline, no_header;
 };
 
 extern struct cli_opts cli;
@@ -51,6 +51,14 @@ unsigned int owners_of(const struct owner_table *t, __u32 inode,
 int owner_take_fd(const struct owner *o);
 void owners_free(struct owner_table *t);
 
+/*
+ * watch.c: @frame every @interval seconds until SIGINT, SIGTERM or SIGHUP;
+ * on a terminal (text only) each frame replaces the last, on the
+ * alternate screen, restored on the way out.  Returns 0 when a signal
+ * ended it, or @frame's -errno, or -EIO when standard output failed.
+ */
+int watch_run(double interval, int (*frame)(void *data), void *data);
+
 /* commands */
 int cmd_show(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
@@ -73,6 +81,7 @@ int fail(const char *cmd, int err, const char *msg);
 bool matches(const char *arg, const char *keyword);
 int parse_token(const char *s, __u32 *token);
 int parse_u32(const char *s, __u32 max, __u32 *out);
+int parse_seconds(const char *s, double min, double max, double *out);
 int parse_addr(const char *s, struct sockaddr_storage *ss);
 const char *tcp_state_name(unsigned int state);
 

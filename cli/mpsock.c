@@ -25,7 +25,8 @@ struct cli_opts cli;
 
 static const char usage_text[] =
 	"Usage: mpsock [ OPTIONS ] COMMAND [ ARGS ]\n"
-	"       mpsock [ OPTIONS ] show [ token TOKEN ]\n"
+	"       mpsock [ OPTIONS ] show [ token TOKEN ] "
+	"[ --watch [ -i SECONDS ] ]\n"
 	"       mpsock [ OPTIONS ] monitor [ token TOKEN ]\n"
 	"       mpsock [ OPTIONS ] open token TOKEN local ADDR [ lport PORT ]\n"
 	"                               remote ADDR [ rport PORT ] [ backup ] "
@@ -81,6 +82,28 @@ int parse_u32(const char *s, __u32 max, __u32 *out)
 	v = strtoull(s, &end, 0);
 	if (errno || !*s || *end || *s == '-' || v > max)
 		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/*
+ * A number of seconds in plain decimal (2, 0.5, .25), from @min to @max:
+ * no sign, exponent, hexadecimal, infinity or NaN as strtod() would take.
+ */
+int parse_seconds(const char *s, double min, double max, double *out)
+{
+	size_t digits = strspn(s, "0123456789"), frac = 0;
+	double v;
+
+	if (s[digits] == '.')
+		frac = strspn(s + digits + 1, "0123456789");
+	if (!digits && !frac)
+		return -EINVAL;
+	if (s[digits + (s[digits] == '.' ? 1 + frac : 0)])
+		return -EINVAL;
+	v = strtod(s, NULL);
+	if (!(v >= min && v <= max))
+		return -ERANGE;
 	*out = v;
 	return 0;
 }
@@ -235,7 +258,8 @@ int main(int argc, char **argv)
 		case 't':
 			cli.timestamp = true;
 			break;
-		case 'H': /* show prints no header line: nothing to drop */
+		case 'H':
+			cli.no_header = true;
 			break;
 		case 'O':
 			cli.oneline = true;

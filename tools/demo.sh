@@ -7,7 +7,14 @@
 # through mpsockd, waits until it is established, closes the cell subflow
 # (make-before-break) and keeps streaming.  It prints a timeline, ss -tiM
 # shows the result, and the server verifies every byte (checksum).
+# The client samples each subflow's bytes_acked every 100 ms; the demo
+# draws them with the moments of the handover (tools/plot-handover.sh) in
+# $MPSOCK_DEMO_SVG (default: handover.svg in the current directory), and
+# keeps the samples beside it (the same name, .dat for .svg).
 set -eu
+SVG=${MPSOCK_DEMO_SVG:-handover.svg}
+case $SVG in /*) ;; *) SVG=$PWD/$SVG ;; esac
+DAT=${SVG%.svg}.dat
 cd "$(dirname "$0")/.."
 BUILD=${MPSOCK_BUILD:-build}
 export MPSOCK_TESTSRV=${MPSOCK_TESTSRV:-$BUILD/tests/tools/mpsock-testsrv}
@@ -64,13 +71,16 @@ mkdir -p "$TESTNET_TMP/pub"
 chmod 755 "$TESTNET_TMP" "$TESTNET_TMP/pub"
 cp "$BUILD/examples/handover" "$TESTNET_TMP/pub/"
 cp -L "$BUILD"/lib/libmpsock.so.0 "$TESTNET_TMP/pub/"
+# the client's samples: a file it may write, in the demo's directory
+install -m 644 -o 65534 -g 65534 /dev/null "$TESTNET_TMP/samples"
 
 echo "== wifi is down: the client (uid 65534) connects over cell to $TESTNET_SRV_CELL4:$PORT"
 nsenter --net="$CLI" ip addr del "$TESTNET_CLI_WIFI4/24" dev wifi
 nsenter --net="$CLI" env LD_LIBRARY_PATH="$TESTNET_TMP/pub" \
 	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	--bounding-set=-all -- "$TESTNET_TMP/pub/handover" \
-	"$TESTNET_SRV_CELL4" $PORT 4 wifi "$TESTNET_SRV_WIFI4" &
+	-s "$TESTNET_TMP/samples" "$TESTNET_SRV_CELL4" $PORT 4 wifi \
+	"$TESTNET_SRV_WIFI4" &
 C_PID=$!
 # the client streams over cell (its 4 s count from its connection)...
 until_ok 10 eval 'subflows | grep -q "^$TESTNET_CLI_CELL4:"' ||
@@ -98,5 +108,13 @@ kill "$SUM_PID" "$D_PID" 2>/dev/null
 wait "$SUM_PID" "$D_PID" 2>/dev/null || true
 echo "-- mpsockd's log:"
 sed 's/^/         /' "$TESTNET_TMP/mpsockd.log"
+# the picture, from the client's samples, kept after the test network
+if mkdir -p "$(dirname "$SVG")" && cp "$TESTNET_TMP/samples" "$DAT" &&
+	tools/plot-handover.sh "$DAT" "$SVG"; then
+	echo "-- the handover as a picture: $SVG (samples: $DAT)"
+else
+	echo "demo: drawing $SVG from $DAT failed" >&2
+	rc=1
+fi
 [ $rc = 0 ] && echo "== demo OK" || echo "== demo FAILED"
 exit $rc

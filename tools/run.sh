@@ -2,18 +2,26 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Everything a fresh Debian 12 machine needs, as root, in one command:
-#   tools/run.sh demo   install what is missing, build, run the demo
+#   tools/run.sh demo   install what is missing, build, run the demo (its
+#                       picture: $MPSOCK_DEMO_SVG, default handover.svg in
+#                       the current directory)
 #   tools/run.sh test   install what is missing, build with -Werror, run all
 #                       test suites, then again under ASan/UBSan; ends with
 #                       "N passed, N failed, N skipped"
 # MPSOCK_TEST_STRICT=1 turns skipped tests into failures (CI sets it).
 set -eu
+# a relative MPSOCK_DEMO_SVG is the caller's, not the repository's
+case ${MPSOCK_DEMO_SVG:=handover.svg} in
+/*) ;;
+*) MPSOCK_DEMO_SVG=$PWD/$MPSOCK_DEMO_SVG ;;
+esac
+export MPSOCK_DEMO_SVG
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
 	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
-	python3"
+	python3 gnuplot-nox libxml2-utils"
 
 install_missing()
 {

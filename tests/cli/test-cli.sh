@@ -328,7 +328,7 @@ TAB=$'\t'
 # ---------------------------------------------------------------- usage
 
 USAGE='Usage: mpsock [ OPTIONS ] COMMAND [ ARGS ]
-       mpsock [ OPTIONS ] show [ token TOKEN ]
+       mpsock [ OPTIONS ] show [ token TOKEN ] [ --watch [ -i SECONDS ] ]
        mpsock [ OPTIONS ] monitor [ token TOKEN ]
        mpsock [ OPTIONS ] open token TOKEN local ADDR [ lport PORT ]
                                remote ADDR [ rport PORT ] [ backup ] [ wait ]
