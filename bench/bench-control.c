@@ -78,8 +78,7 @@
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
 
-#include "broker_proto.h"
-#include "internal.h"
+#include "bench.h"
 #include "bench-util.h"
 
 #ifndef SOL_MPTCP
@@ -800,7 +799,7 @@ static void cycle(struct bench *b, enum mode m, bool timed)
 
 /*
  * The address id libmpsock gives LOCAL:port when the connection's table
- * has no entry for it: the lowest free one (ctrl.c, local_id_for()).
+ * has no entry for it: the lowest free one (lib/op/subflow_ctrl.c, local_id_for()).
  * Destroying a subflow deletes its entry (Q2), so it is the same in every
  * cycle; the raw CREATE uses it too.
  */
@@ -1037,8 +1036,8 @@ static void report_split(struct stats st[M_COUNT][O_COUNT + 1],
 	for (j = 0; j < 3; j++) {
 		o = shown[j];
 		/*
-		 * What each library call does besides the command (control.c,
-		 * ctrl.c): open: the port check, MPTCP_INFO, FULL_INFO, a
+		 * What each library call does besides the command (op/dispatch.c,
+		 * op/subflow_ctrl.c): open: the port check, MPTCP_INFO, FULL_INFO, a
 		 * genl socket, GET_ADDR, FULL_INFO; close and backup:
 		 * MPTCP_INFO, FULL_INFO, a genl socket.
 		 */

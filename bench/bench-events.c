@@ -108,7 +108,7 @@
 #include <libmnl/libmnl.h>
 #include <bpf/libbpf.h>
 
-#include "internal.h"
+#include "bench.h"
 #include "bench-util.h"
 #include "event_wake.skel.h"
 

@@ -42,7 +42,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "bench.h"
 #include "bench-util.h"
 
 #ifndef SOL_MPTCP

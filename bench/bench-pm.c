@@ -86,7 +86,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "internal.h"
+#include "bench.h"
 #include "mpsock.h"
 #include "bench-util.h"
 

@@ -83,8 +83,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "broker_proto.h"
-#include "internal.h"
+#include "bench.h"
 #include "subflow_sockopt.h"
 #include "subflow_sockopt.skel.h"
 #include "bench-util.h"

@@ -14,8 +14,7 @@
 
 #include <arpa/inet.h>
 
-#include "broker_proto.h"
-#include "internal.h"
+#include "bench.h"
 #include "bench-util.h"
 
 void die(const char *what)

@@ -3,7 +3,7 @@
  * Per-subflow socket options.  Subflows have no file descriptor, so the
  * option is applied from inside the kernel, on the subflow itself, by one
  * of two paths that user space chooses per option (see
- * lib/sockopt_probe.c for how it learns which one the kernel allows):
+ * lib/kernel/bpf_probe.c for how it learns which one the kernel allows):
  *
  *  - the header-option callback: at ESTABLISHED every MPTCP subflow asks
  *    for it (BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG); user space stores a

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "internal.h"
+#include "op/op.h"
 
 /* The connection's socket, taken from the first owner that lets us. */
 static int conn_fd(__u32 token, char *msg, size_t len)
@@ -37,7 +37,7 @@ static int conn_fd(__u32 token, char *msg, size_t len)
 		 "%08x's socket",
 		 token);
 	/* /proc hides other users' descriptors: say why, not "not found" */
-	if (!n && m.sock.uid != geteuid() && !mps_have_net_admin()) {
+	if (!n && m.sock.uid != geteuid() && !mps_op_direct()) {
 		snprintf(msg, len, "connection %08x belongs to uid %u", token,
 			 m.sock.uid);
 		fd = -EPERM;

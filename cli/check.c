@@ -19,9 +19,8 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 
-#include "broker_proto.h"
 #include "cli.h"
-#include "internal.h"
+#include "op/op.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262

@@ -13,9 +13,8 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 
-#include "broker_proto.h"
 #include "cli.h"
-#include "internal.h"
+#include "op/op.h"
 
 static volatile sig_atomic_t stop;
 
@@ -138,15 +137,12 @@ struct direct {
 	__u32 token;
 };
 
-static int direct_cb(const struct nlmsghdr *nlh, void *data)
+static void event_cb(const struct mps_event *ev, __u32 lost, void *data)
 {
 	const struct direct *d = data;
-	struct mps_event ev;
 
-	if (mps_event_parse(nlh, &ev) == 0 &&
-	    (!d->filter || ev.token == d->token))
-		print_event(&ev, 0);
-	return MNL_CB_OK;
+	if (!ev || !d->filter || ev->token == d->token)
+		print_event(ev, lost);
 }
 
 static int wait_readable(int fd)
@@ -164,73 +160,20 @@ static int wait_readable(int fd)
 	return -EINTR;
 }
 
-static int monitor_direct(struct mps_genl *g, struct direct *d)
+static int monitor(struct mps_subscription *sub, struct direct *d)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int fd = mnl_socket_get_fd(g->nl);
-	ssize_t n;
+	int err;
 
-	while (!stop && wait_readable(fd) == 0) {
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && errno == ENOBUFS) {
-			print_event(NULL, 1); /* the kernel dropped events */
+	while (!stop && wait_readable(sub->sock) == 0) {
+		err = mps_op_sub_read(sub, event_cb, d);
+		if (err == -EAGAIN || err == -EINTR || err == -EPROTO)
 			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n < 0)
-			return fail("monitor", -errno, "reading events failed");
-		mnl_cb_run(buf, n, 0, 0, direct_cb, d);
-	}
-	return 0;
-}
-
-static int monitor_broker(struct direct *d)
-{
-	struct mps_req req = {.type = MPS_REQ_SUBSCRIBE_OWNER};
-	struct mps_reply rep;
-	struct mps_event_msg m;
-	struct mps_event ev;
-	int s, err;
-	ssize_t n;
-
-	err = mps_broker_subscribe(-1, &req, &rep, &s);
-	if (err)
-		return fail("monitor", err,
-			    rep.msg[0]
-				    ? rep.msg
-				    : "without CAP_NET_ADMIN, events come "
-				      "through mpsockd, which is not running");
-	while (!stop && wait_readable(s) == 0) {
-		n = recv(s, &m, sizeof(m), MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
-			close(s);
-			return fail("monitor", -ECONNRESET,
+		if (err == -ECONNRESET)
+			return fail("monitor", err,
 				    "mpsockd closed the event stream");
-		}
-		if (n != (ssize_t)sizeof(m) || m.version != MPS_PROTO_VERSION)
-			continue;
-		if (!m.type) {
-			print_event(NULL, m.lost);
-			continue;
-		}
-		memset(&ev, 0, sizeof(ev));
-		ev.type = m.type;
-		ev.token = m.token;
-		ev.error = m.error;
-		ev.has_error = m.has_error;
-		ev.backup = m.backup;
-		ev.loc_id = m.loc_id;
-		ev.rem_id = m.rem_id;
-		ev.server_side = m.server_side;
-		ev.local = m.local;
-		ev.remote = m.remote;
-		if (!d->filter || ev.token == d->token)
-			print_event(&ev, m.lost);
+		if (err)
+			return fail("monitor", err, "reading events failed");
 	}
-	close(s);
 	return 0;
 }
 
@@ -238,10 +181,10 @@ int cmd_monitor(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct direct d = {.filter = false};
-	struct mps_genl g;
+	struct mps_subscription sub;
+	char msg[MPS_MSG_LEN] = "";
 	int err, status;
 
-	memset(&g, 0, sizeof(g));
 	while (argc > 0) {
 		if (matches(*argv, "token") && argc > 1 &&
 		    !parse_token(argv[1], &d.token)) {
@@ -259,18 +202,14 @@ int cmd_monitor(int argc, char **argv)
 	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (!mps_have_net_admin())
-		return monitor_broker(&d);
-	err = mps_genl_open(&g);
-	if (!err)
-		err = mps_events_subscribe(&g);
-	if (err) {
-		if (g.nl)
-			mps_genl_close(&g);
+	/* with CAP_NET_ADMIN the whole group, else one's own through mpsockd */
+	err = mps_op_subscribe(-1, &sub, msg, sizeof(msg));
+	if (err)
 		return fail("monitor", err,
-			    "subscribing to the kernel's MPTCP events failed");
-	}
-	status = monitor_direct(&g, &d);
-	mps_genl_close(&g);
+			    msg[0] ? msg
+				   : "without CAP_NET_ADMIN, events come "
+				     "through mpsockd, which is not running");
+	status = monitor(&sub, &d);
+	mps_op_unsubscribe(&sub);
 	return status;
 }

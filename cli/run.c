@@ -16,7 +16,7 @@
 #include <sys/xattr.h>
 
 #include "cli.h"
-#include "internal.h"
+#include "op/op.h"
 #include "mpsock-build.h"
 
 /* What shells return for a program that cannot be run. */

@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "internal.h"
-#include "tcp_stats.h"
+#include "op/op.h"
+#include "util/tcp_stats.h"
 
 struct vec {
 	void *v;

@@ -29,8 +29,7 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-#include "broker_proto.h"
-#include "internal.h"
+#include "op/op.h"
 #include "mpsockd.h"
 #include "policy.h"
 
@@ -519,7 +518,16 @@ static int handle_request(struct client *c, int fd, const struct mps_req *req,
 		handle_sockopt(c, fd, req, rep);
 		return 0;
 	}
-	rep->err = mps_ctrl_execute(fd, req, &res);
+	if (req->type == MPS_REQ_CLOSE)
+		rep->err =
+			mps_ctrl_close(fd, req->close.id, req->close.how, &res);
+	else if (req->type == MPS_REQ_BACKUP)
+		rep->err = mps_ctrl_backup(fd, req->backup.id,
+					   req->backup.backup, &res);
+	else {
+		rep->err = -EINVAL;
+		snprintf(res.msg, sizeof(res.msg), "unknown request type");
+	}
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 	return 0;
 }

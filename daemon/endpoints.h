@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
-#include "internal.h"
+#include "op/op.h"
 
 /* the kernel keeps at most this many endpoints (MPTCP_PM_ADDR_MAX) */
 #define EP_MAX 8

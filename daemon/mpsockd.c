@@ -17,7 +17,7 @@
 #include <sys/syscall.h>
 
 #include "mpsock-build.h"
-#include "internal.h"
+#include "op/op.h"
 #include "config.h"
 #include "mpsockd.h"
 

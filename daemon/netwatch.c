@@ -21,7 +21,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "internal.h"
+#include "op/op.h"
 #include "netwatch.h"
 
 /* carrier; in <linux/if.h>, which clashes with glibc's <net/if.h> */

@@ -24,12 +24,12 @@
 #include <arpa/inet.h>
 
 #include "endpoints.h"
-#include "internal.h"
+#include "op/op.h"
 #include "netwatch.h"
 #include "policy.h"
 #include "policy_state.h"
 #include "route.h"
-#include "tcp_stats.h"
+#include "util/tcp_stats.h"
 
 #define PM_MAX_SF 9 /* the initial subflow and 8 more, the kernel's limit */
 #define PM_MAX_REM 4
@@ -454,7 +454,7 @@ static void open_subflow_as(struct pm_conn *c, const struct paddr *l,
 		     : mps_pm_subflow_create(g, c->token, &local, id, ifindex,
 					     &remote, backup, msg, sizeof(msg));
 	if (err) {
-		if (mps_ctrl_kernel_errno(err, msg) == -EOPNOTSUPP) {
+		if (mps_pm_errno(err, msg) == -EOPNOTSUPP) {
 			/* created under the in-kernel path manager */
 			c->foreign = true;
 			return;

@@ -18,7 +18,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "op/op.h"
 #include "policy_state.h"
 
 #define STATE_BUCKETS 1024

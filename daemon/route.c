@@ -21,7 +21,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "internal.h"
+#include "op/op.h"
 #include "route.h"
 
 #define ROUTE_CACHE 1024

@@ -17,7 +17,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "op/op.h"
 
 #define DRAFT_FIRST MPTCP_GET_SUB_IDS
 #define DRAFT_LAST MPTCP_SUB_PRIO

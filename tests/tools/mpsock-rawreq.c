@@ -34,7 +34,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "broker_proto.h"
+#include "broker/proto.h"
 
 static int broker(void)
 {

@@ -2,7 +2,7 @@
 /* The stateless kernel-id to draft-id mapping and its shadowing rule. */
 #include <string.h>
 
-#include "internal.h"
+#include "op/op.h"
 #include "test.h"
 
 static void snap_init(struct mps_snapshot *s, const __u32 *ids,

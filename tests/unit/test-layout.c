@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 
-#include "internal.h"
+#include "kernel/kernel.h"
 #include "refimpl.h"
 #include "test.h"
 

@@ -7,7 +7,7 @@
 #include <netinet/tcp.h>
 #include <linux/capability.h>
 
-#include "internal.h"
+#include "op/op.h"
 #include "test.h"
 
 static unsigned long long caps;

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The broker layer: the client side of mpsockd (one request, one reply,
+ * over a connection each thread keeps; an event stream on a connection of
+ * its own) and the one codec of the wire's event message.  The wire format
+ * itself is proto.h.  It calls only util/ (and kernel/'s event struct);
+ * see ARCHITECTURE.md.
+ */
+#ifndef MPSOCK_BROKER_H
+#define MPSOCK_BROKER_H
+
+#include <stdbool.h>
+
+#include "broker/proto.h"
+#include "kernel/kernel.h"
+
+/*
+ * One request with @fd attached (-1: a request about the caller, none),
+ * its reply in @rep; @wait_ms more than the usual bound for an
+ * open-and-wait.  Returns rep->err, or -errno when mpsockd could not be
+ * asked (EPERM: none serves this namespace, or it is not root's).
+ */
+int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
+		    int wait_ms);
+/*
+ * Was there no mpsockd to ask, or none to trust (nothing bound to its name
+ * in this namespace, or a process other than root holding it)?  Told by a
+ * call's result and its reply: mpsockd's own replies carry its version.
+ */
+static inline bool mps_broker_absent(int err, const struct mps_reply *rep)
+{
+	return err == -EPERM && !rep->version;
+}
+
+/*
+ * An event stream: a connection of its own, which after the reply carries
+ * struct mps_event_msg; *@sock is it.
+ */
+int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
+			 int *sock);
+
+/* codec.c: the event message both ways (lost: the count it carries) */
+void mps_event_encode(struct mps_event_msg *m, const struct mps_event *ev,
+		      __u32 lost);
+/* 0 and the event (type 0 when it only carries a loss), or -EPROTO. */
+int mps_event_decode(const struct mps_event_msg *m, size_t len,
+		     struct mps_event *ev, __u32 *lost);
+
+#endif

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The one place that reads a netlink exchange's outcome: NLMSG_ERROR (an
+ * acknowledgement, or the kernel's errno with its extended-ack text) and
+ * NLMSG_DONE (the end of a dump, or the error that cut it short).  libmnl
+ * runs no default handler once a control array is given, and its defaults
+ * drop the kernel's text.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <linux/netlink.h>
+
+#include "kernel/kernel.h"
+
+static int ack_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct mps_nl_ack *ack = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && ack->msg &&
+	    ack->msglen && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(ack->msg, ack->msglen, "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+static int ack_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct mps_nl_ack *ack = data;
+	unsigned int off = sizeof(*e);
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	/* the request is echoed unless NETLINK_CAP_ACK capped it */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, off, ack_attr_cb, ack);
+	if (e->error) {
+		ack->err = e->error;
+		errno = -e->error;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static int ack_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct mps_nl_ack *ack = data;
+	int err;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(int))
+		return MNL_CB_STOP;
+	memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(int));
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, sizeof(int), ack_attr_cb, ack);
+	if (err < 0) {
+		ack->err = err;
+		errno = -err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+/* libmnl takes the table as non-const */
+static mnl_cb_t ack_ctl_cb[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = ack_error_cb,
+	[NLMSG_DONE] = ack_done_cb,
+};
+
+int mps_nl_run(const void *buf, size_t len, unsigned int seq,
+	       unsigned int portid, mnl_cb_t cb, struct mps_nl_ack *ack)
+{
+	return mnl_cb_run2(buf, len, seq, portid, cb, ack, ack_ctl_cb,
+			   NLMSG_MIN_TYPE);
+}
