@@ -33,6 +33,7 @@
 #include "internal.h"
 #include "log.h"
 #include "mpsockd.h"
+#include "notify.h"
 #include "policy.h"
 
 #define MAX_PENDING_PER_CLIENT 8
@@ -92,11 +93,16 @@ static void reload_config(void)
 	struct mpsd_config cfg;
 
 	reloading = 0;
-	if (!opts->load_config || opts->load_config(&cfg))
+	mpsd_notify_reloading();
+	if (!opts->load_config || opts->load_config(&cfg)) {
+		mpsd_notify_reloaded("serving; the new configuration was "
+				     "refused, the previous one is kept");
 		return;
+	}
 	policy_reload(&cfg);
 	mpsd_log(LOG_NOTICE, "configuration reloaded: policy %s, mode %s",
 		 mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode));
+	mpsd_notify_reloaded("serving");
 }
 
 static long now_ms(void)
@@ -969,6 +975,7 @@ int broker_run(const struct broker_opts *o)
 	epoll_ctl(ep, EPOLL_CTL_ADD, mnl_socket_get_fd(events.nl), &ev);
 	events_watched = true;
 	mpsd_log(LOG_NOTICE, "serving @%s", MPS_BROKER_NAME);
+	mpsd_notify_ready();
 
 	while (!stopping) {
 		if (reloading)
@@ -1008,6 +1015,7 @@ int broker_run(const struct broker_opts *o)
 		pending_expire(ep);
 		policy_tick();
 	}
+	mpsd_notify_stopping();
 out:
 	for (i = 0; i < (int)o->max_clients; i++)
 		if (clients[i].used)
