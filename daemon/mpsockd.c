@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,27 @@ static int drop_caps(void)
 	return 0;
 }
 
+/*
+ * The few calls that withdraw a dead address run as a real-time task
+ * (drop_local() in policy.c); say at start if that will not work (no
+ * CAP_SYS_NICE, a sandbox that forbids it, or a cgroup without real-time
+ * budget) rather than let those calls quietly race the kernel.
+ */
+static void check_realtime(void)
+{
+	struct sched_param fifo = {.sched_priority = 1}, other = {0};
+
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo) < 0) {
+		mpsd_log(LOG_WARNING,
+			 "cannot run as a real-time task (%s): the withdrawal "
+			 "of a dead address may be overtaken by the kernel's "
+			 "own work",
+			 strerror(errno));
+		return;
+	}
+	sched_setscheduler(0, SCHED_OTHER, &other);
+}
+
 /* What the probe of per-subflow options found, where it is not the norm. */
 static void report_sockopt(int err)
 {
@@ -330,6 +352,7 @@ int main(int argc, char **argv)
 			 strerror(-err));
 		return 1;
 	}
+	check_realtime();
 	err = broker_run(&o);
 	if (err == -EADDRINUSE) {
 		mpsd_log(LOG_ERR, "another mpsockd already serves this "
