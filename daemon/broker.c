@@ -30,7 +30,9 @@
 #endif
 
 #include "op/op.h"
+#include "log.h"
 #include "mpsockd.h"
+#include "notify.h"
 #include "policy.h"
 
 #define MAX_PENDING_PER_CLIENT 8
@@ -90,11 +92,16 @@ static void reload_config(void)
 	struct mpsd_config cfg;
 
 	reloading = 0;
-	if (!opts->load_config || opts->load_config(&cfg))
+	mpsd_notify_reloading();
+	if (!opts->load_config || opts->load_config(&cfg)) {
+		mpsd_notify_reloaded("serving; the new configuration was "
+				     "refused, the previous one is kept");
 		return;
+	}
 	policy_reload(&cfg);
-	fprintf(stderr, "mpsockd: configuration reloaded: policy %s, mode %s\n",
-		mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode));
+	mpsd_log(LOG_NOTICE, "configuration reloaded: policy %s, mode %s",
+		 mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode));
+	mpsd_notify_reloaded("serving");
 }
 
 static long now_ms(void)
@@ -167,15 +174,15 @@ static void reply_send(int ep, struct client *c, struct mps_reply *rep)
 	rep->version = MPS_PROTO_VERSION;
 	rep->msg[sizeof(rep->msg) - 1] = '\0';
 	if (rep->err)
-		fprintf(stderr,
-			"mpsockd: %s request from pid %d uid %u failed: %s%s%s\n",
-			req_name(rep->type), (int)c->peer.cred.pid,
-			c->peer.cred.uid, strerror(-rep->err),
-			rep->msg[0] ? ": " : "", rep->msg);
+		mpsd_log(LOG_WARNING,
+			 "%s request from pid %d uid %u failed: %s%s%s",
+			 req_name(rep->type), (int)c->peer.cred.pid,
+			 c->peer.cred.uid, strerror(-rep->err),
+			 rep->msg[0] ? ": " : "", rep->msg);
 	else if (opts->verbose)
-		fprintf(stderr, "mpsockd: %s request from pid %d uid %u: ok\n",
-			req_name(rep->type), (int)c->peer.cred.pid,
-			c->peer.cred.uid);
+		mpsd_log(LOG_INFO, "%s request from pid %d uid %u: ok",
+			 req_name(rep->type), (int)c->peer.cred.pid,
+			 c->peer.cred.uid);
 	if (send(c->s, rep, sizeof(*rep), MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(*rep))
 		client_drop(ep, c);
@@ -824,7 +831,7 @@ static void events_readable(int ep)
 		if (n > 0) {
 			mnl_cb_run(buf, n, 0, 0, broker_event_cb, &ep);
 		} else if (n < 0 && errno == ENOBUFS) {
-			fprintf(stderr, "mpsockd: event queue overrun\n");
+			mpsd_log(LOG_WARNING, "event queue overrun");
 			events_fan_out(ep, NULL);
 			pending_fail_all(ep);
 			policy_resync();
@@ -964,8 +971,8 @@ int broker_run(const struct broker_opts *o)
 	if (!err)
 		nw = policy_start(o->cfg, o->state_path);
 	if (err || nw < 0) {
-		fprintf(stderr, "mpsockd: cannot act as the path manager: %s\n",
-			strerror(err ? -err : -nw));
+		mpsd_log(LOG_ERR, "cannot act as the path manager: %s",
+			 strerror(err ? -err : -nw));
 		err = err ? err : nw;
 		goto out;
 	}
@@ -975,7 +982,8 @@ int broker_run(const struct broker_opts *o)
 	ev.data.ptr = &tag_events;
 	epoll_ctl(ep, EPOLL_CTL_ADD, mnl_socket_get_fd(events.nl), &ev);
 	events_watched = true;
-	fprintf(stderr, "mpsockd: serving @%s\n", MPS_BROKER_NAME);
+	mpsd_log(LOG_NOTICE, "serving @%s", MPS_BROKER_NAME);
+	mpsd_notify_ready();
 
 	while (!stopping) {
 		if (reloading)
@@ -1015,6 +1023,7 @@ int broker_run(const struct broker_opts *o)
 		pending_expire(ep);
 		policy_tick();
 	}
+	mpsd_notify_stopping();
 out:
 	for (i = 0; i < (int)o->max_clients; i++)
 		if (clients[i].used)

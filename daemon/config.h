@@ -7,8 +7,6 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
-#define MPSD_CONFIG_PATH "/etc/mpsock/mpsockd.conf"
-
 enum mpsd_policy {
 	MPSD_POLICY_SINGLE,
 	MPSD_POLICY_FULLMESH,

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "mpsock-build.h"
 #include "op/op.h"
+#include "log.h"
 #include "config.h"
 #include "mpsockd.h"
 
@@ -70,7 +72,7 @@ static bool config_given;
 static void config_report(void *ctx, const char *msg)
 {
 	(void)ctx;
-	fprintf(stderr, "mpsockd: %s\n", msg);
+	mpsd_log(LOG_ERR, "%s", msg);
 }
 
 /* The file if there is one; the built-in defaults if the default is absent. */
@@ -83,11 +85,9 @@ static int load_config(struct mpsd_config *out)
 	if (err == -ENOENT && !config_given)
 		return 0;
 	if (err == -EINVAL)
-		fprintf(stderr, "mpsockd: %s: not valid, not used\n",
-			config_path);
+		mpsd_log(LOG_ERR, "%s: not valid, not used", config_path);
 	else if (err)
-		fprintf(stderr, "mpsockd: %s: %s\n", config_path,
-			strerror(-err));
+		mpsd_log(LOG_ERR, "%s: %s", config_path, strerror(-err));
 	return err;
 }
 
@@ -180,6 +180,27 @@ static int drop_caps(void)
 	return 0;
 }
 
+/*
+ * The few calls that withdraw a dead address run as a real-time task
+ * (drop_local() in policy.c); say at start if that will not work (no
+ * CAP_SYS_NICE, a sandbox that forbids it, or a cgroup without real-time
+ * budget) rather than let those calls quietly race the kernel.
+ */
+static void check_realtime(void)
+{
+	struct sched_param fifo = {.sched_priority = 1}, other = {0};
+
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo) < 0) {
+		mpsd_log(LOG_WARNING,
+			 "cannot run as a real-time task (%s): the withdrawal "
+			 "of a dead address may be overtaken by the kernel's "
+			 "own work",
+			 strerror(errno));
+		return;
+	}
+	sched_setscheduler(0, SCHED_OTHER, &other);
+}
+
 /* What the probe of per-subflow options found, where it is not the norm. */
 static void report_sockopt(int err)
 {
@@ -189,25 +210,25 @@ static void report_sockopt(int err)
 	unsigned int i, op;
 
 	if (err) {
-		fprintf(stderr,
-			"mpsockd: per-subflow socket options unavailable "
-			"(EOPNOTSUPP to applications): %s\n",
-			mps_sockopt_status());
+		mpsd_log(LOG_WARNING,
+			 "per-subflow socket options unavailable "
+			 "(EOPNOTSUPP to applications): %s",
+			 mps_sockopt_status());
 		return;
 	}
 	mps_sockopt_get_caps(&caps);
-	fprintf(stderr, "mpsockd: per-subflow socket options: %s%s\n",
-		mps_sockopt_status(),
-		caps.probed ? ""
-			    : "; not probed, each path learnt on first use");
+	mpsd_log(LOG_INFO, "per-subflow socket options: %s%s",
+		 mps_sockopt_status(),
+		 caps.probed ? ""
+			     : "; not probed, each path learnt on first use");
 	for (i = 0; caps.probed && i < MPS_SUBOPT_COUNT; i++) {
 		mps_subopt_at(i, &level, &optname, &name);
 		for (op = 0; op < 2; op++)
 			if (caps.path[i][op] != MPS_PATH_HDR)
-				fprintf(stderr, "mpsockd: %s %s: %s\n",
-					op ? "setting" : "reading", name,
-					mps_sockopt_path_name(
-						caps.path[i][op]));
+				mpsd_log(LOG_INFO, "%s %s: %s",
+					 op ? "setting" : "reading", name,
+					 mps_sockopt_path_name(
+						 caps.path[i][op]));
 	}
 }
 
@@ -245,10 +266,10 @@ int main(int argc, char **argv)
 		case 'c':
 			o.max_clients = strtoul(optarg, NULL, 10);
 			if (!o.max_clients || o.max_clients > 65536) {
-				fprintf(stderr,
-					"mpsockd: bad --max-clients "
-					"'%s' (1..65536); see --help\n",
-					optarg);
+				mpsd_log(LOG_ERR,
+					 "bad --max-clients "
+					 "'%s' (1..65536); see --help",
+					 optarg);
 				return EX_USAGE;
 			}
 			break;
@@ -281,31 +302,30 @@ int main(int argc, char **argv)
 
 	err = pm_is_userspace(pm, sizeof(pm));
 	if (err < 0) {
-		fprintf(stderr, "mpsockd: no MPTCP in this kernel (%s)\n",
-			strerror(-err));
+		mpsd_log(LOG_ERR, "no MPTCP in this kernel (%s)",
+			 strerror(-err));
 		return EX_CONFIG;
 	}
 	if (!err && set_pm) {
 		err = pm_set_userspace();
 		if (err) {
-			fprintf(stderr,
-				"mpsockd: cannot set the path manager: %s\n",
-				strerror(-err));
+			mpsd_log(LOG_ERR, "cannot set the path manager: %s",
+				 strerror(-err));
 			return EX_CONFIG;
 		}
-		fprintf(stderr,
-			"mpsockd: path manager set to userspace; "
-			"connections created before keep '%s'\n",
-			pm);
+		mpsd_log(LOG_WARNING,
+			 "path manager set to userspace; "
+			 "connections created before keep '%s'",
+			 pm);
 	} else if (!err) {
-		fprintf(stderr,
-			"mpsockd: this network namespace's path manager is "
-			"'%s', and subflow control needs 'userspace'.\n"
-			"Start mpsockd with --set-path-manager, or run: "
-			"sysctl -w net.mptcp.path_manager=userspace\n"
-			"(connections keep the path manager they were created "
-			"under)\n",
-			pm);
+		mpsd_log(LOG_ERR,
+			 "this network namespace's path manager is "
+			 "'%s', and subflow control needs 'userspace'.\n"
+			 "Start mpsockd with --set-path-manager, or run: "
+			 "sysctl -w net.mptcp.path_manager=userspace\n"
+			 "(connections keep the path manager they were created "
+			 "under)",
+			 pm);
 		return EX_CONFIG;
 	}
 
@@ -328,18 +348,19 @@ int main(int argc, char **argv)
 	report_sockopt(mps_sockopt_prepare());
 	err = drop_caps();
 	if (err) {
-		fprintf(stderr, "mpsockd: cannot drop capabilities: %s\n",
-			strerror(-err));
+		mpsd_log(LOG_ERR, "cannot drop capabilities: %s",
+			 strerror(-err));
 		return 1;
 	}
+	check_realtime();
 	err = broker_run(&o);
 	if (err == -EADDRINUSE) {
-		fprintf(stderr, "mpsockd: another mpsockd already serves this "
-				"network namespace\n");
+		mpsd_log(LOG_ERR, "another mpsockd already serves this "
+				  "network namespace");
 		return EX_CONFIG;
 	}
 	if (err) {
-		fprintf(stderr, "mpsockd: %s\n", strerror(-err));
+		mpsd_log(LOG_ERR, "%s", strerror(-err));
 		return err == -EADDRINUSE ? EX_CONFIG : 1;
 	}
 	return 0;

@@ -22,6 +22,7 @@
 #include <libmnl/libmnl.h>
 
 #include "op/op.h"
+#include "log.h"
 #include "netwatch.h"
 
 /* carrier; in <linux/if.h>, which clashes with glibc's <net/if.h> */
@@ -380,13 +381,13 @@ static void resync_attempt(void)
 		if (rs.delay_ms > NW_RETRY_MAX_MS)
 			rs.delay_ms = NW_RETRY_MAX_MS;
 		rs.next_ms = now_ms() + rs.delay_ms;
-		fprintf(stderr,
-			"mpsockd: netwatch: rereading links and addresses: "
-			"%s%s (attempt %u), again in %u ms\n",
-			err == -EINTR ? "dump interrupted by a change"
-				      : strerror(-err),
-			injected ? " (injected: MPSOCKD_TEST_FAIL_DUMPS)" : "",
-			rs.attempts, rs.delay_ms);
+		mpsd_log(LOG_WARNING,
+			 "netwatch: rereading links and addresses: "
+			 "%s%s (attempt %u), again in %u ms",
+			 err == -EINTR ? "dump interrupted by a change"
+				       : strerror(-err),
+			 injected ? " (injected: MPSOCKD_TEST_FAIL_DUMPS)" : "",
+			 rs.attempts, rs.delay_ms);
 		return;
 	}
 	rs.pending = false;
@@ -395,12 +396,12 @@ static void resync_attempt(void)
 	if (ops->routes_changed)
 		ops->routes_changed();
 	rs.done_ms = now_ms();
-	fprintf(stderr,
-		"mpsockd: netwatch: resynced after %u attempt%s: %u address%s "
-		"added, %u removed, %u link%s changed\n",
-		rs.attempts, rs.attempts == 1 ? "" : "s", d.added,
-		d.added == 1 ? "" : "es", d.removed, d.links,
-		d.links == 1 ? "" : "s");
+	mpsd_log(LOG_NOTICE,
+		 "netwatch: resynced after %u attempt%s: %u address%s "
+		 "added, %u removed, %u link%s changed",
+		 rs.attempts, rs.attempts == 1 ? "" : "s", d.added,
+		 d.added == 1 ? "" : "es", d.removed, d.links,
+		 d.links == 1 ? "" : "s");
 }
 
 /*
@@ -451,7 +452,7 @@ static unsigned long env_number(const char *name, unsigned long max)
 	errno = 0;
 	n = strtoul(v, &end, 10);
 	if (errno || *end || v[0] == '-' || n > max) {
-		fprintf(stderr, "mpsockd: netwatch: ignoring %s=%s\n", name, v);
+		mpsd_log(LOG_WARNING, "netwatch: ignoring %s=%s", name, v);
 		return 0;
 	}
 	return n;
@@ -475,23 +476,23 @@ static void test_knobs(void)
 		if (r < 0)
 			r = setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, len);
 		if (r < 0)
-			fprintf(stderr,
-				"mpsockd: netwatch: MPSOCKD_NETWATCH_RCVBUF: "
-				"%s\n",
-				strerror(errno));
+			mpsd_log(LOG_WARNING,
+				 "netwatch: MPSOCKD_NETWATCH_RCVBUF: "
+				 "%s",
+				 strerror(errno));
 		else if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, &len) ==
 			 0)
-			fprintf(stderr,
-				"mpsockd: netwatch: group socket receive "
-				"buffer %d bytes (MPSOCKD_NETWATCH_RCVBUF)\n",
-				size);
+			mpsd_log(LOG_INFO,
+				 "netwatch: group socket receive "
+				 "buffer %d bytes (MPSOCKD_NETWATCH_RCVBUF)",
+				 size);
 	}
 	fail_dumps = env_number("MPSOCKD_TEST_FAIL_DUMPS", ULONG_MAX);
 	if (fail_dumps)
-		fprintf(stderr,
-			"mpsockd: netwatch: the first %lu resync dump%s will "
-			"fail (MPSOCKD_TEST_FAIL_DUMPS)\n",
-			fail_dumps, fail_dumps == 1 ? "" : "s");
+		mpsd_log(LOG_NOTICE,
+			 "netwatch: the first %lu resync dump%s will "
+			 "fail (MPSOCKD_TEST_FAIL_DUMPS)",
+			 fail_dumps, fail_dumps == 1 ? "" : "s");
 }
 
 /*
@@ -531,12 +532,12 @@ int netwatch_open(const struct nw_ops *o)
 		err = fetch(fresh, false, &injected);
 		if (!err)
 			break;
-		fprintf(stderr,
-			"mpsockd: netwatch: reading links and addresses: %s "
-			"(attempt %u of %u)\n",
-			err == -EINTR ? "dump interrupted by a change"
-				      : strerror(-err),
-			try, NW_START_TRIES);
+		mpsd_log(LOG_WARNING,
+			 "netwatch: reading links and addresses: %s "
+			 "(attempt %u of %u)",
+			 err == -EINTR ? "dump interrupted by a change"
+				       : strerror(-err),
+			 try, NW_START_TRIES);
 		if (try == NW_START_TRIES) {
 			netwatch_close();
 			return err;

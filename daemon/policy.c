@@ -25,6 +25,7 @@
 
 #include "endpoints.h"
 #include "op/op.h"
+#include "log.h"
 #include "netwatch.h"
 #include "policy.h"
 #include "policy_state.h"
@@ -377,8 +378,8 @@ static bool try_allowed(struct pm_conn *c, const struct paddr *l,
 static void log_fail(const struct pm_conn *c, const char *what, int err,
 		     const char *msg)
 {
-	fprintf(stderr, "mpsockd: policy: %08x: %s: %s%s%s\n", c->token, what,
-		strerror(-err), msg[0] ? ": " : "", msg);
+	mpsd_log(LOG_WARNING, "policy: %08x: %s: %s%s%s", c->token, what,
+		 strerror(-err), msg[0] ? ": " : "", msg);
 }
 
 static void set_backup(struct pm_conn *c, struct pm_sf *sf, bool backup)
@@ -437,8 +438,8 @@ static void open_subflow_as(struct pm_conn *c, const struct paddr *l,
 				 netwatch_link(ifindex)
 					 ? netwatch_link(ifindex)->name
 					 : "its interface");
-			fprintf(stderr, "mpsockd: policy: %08x: %s\n", c->token,
-				what);
+			mpsd_log(LOG_NOTICE, "policy: %08x: %s", c->token,
+				 what);
 		}
 		try_failed(c, l, r)->noroute = true;
 		return;
@@ -1215,8 +1216,8 @@ static void endpoints_follow(void)
 	next_ep_ms = now_ms() + EP_REFRESH_MS;
 	r = endpoints_refresh();
 	if (r < 0)
-		fprintf(stderr, "mpsockd: policy: reading the endpoints: %s\n",
-			strerror(-r));
+		mpsd_log(LOG_WARNING, "policy: reading the endpoints: %s",
+			 strerror(-r));
 	if (r <= 0)
 		return;
 	t = endpoints();
@@ -1325,12 +1326,12 @@ static void rank(struct pm_conn *c)
 	if (active) {
 		char a[64], b[64];
 
-		fprintf(stderr,
-			"mpsockd: policy: %08x: interactive: %s (%u us) takes "
-			"over from %s (%u us)\n",
-			c->token, paddr_str(&best->local, a, sizeof(a)),
-			best_rtt, paddr_str(&active->local, b, sizeof(b)),
-			active_rtt);
+		mpsd_log(LOG_INFO,
+			 "policy: %08x: interactive: %s (%u us) takes "
+			 "over from %s (%u us)",
+			 c->token, paddr_str(&best->local, a, sizeof(a)),
+			 best_rtt, paddr_str(&active->local, b, sizeof(b)),
+			 active_rtt);
 	}
 	set_backup(c, best, false);
 	if (active)
@@ -1553,8 +1554,8 @@ void policy_resync(void)
 	int err = discover();
 
 	if (err)
-		fprintf(stderr, "mpsockd: policy: rereading connections: %s\n",
-			strerror(-err));
+		mpsd_log(LOG_WARNING, "policy: rereading connections: %s",
+			 strerror(-err));
 }
 
 int policy_start(const struct mpsd_config *c, const char *state_path)
@@ -1574,11 +1575,11 @@ int policy_start(const struct mpsd_config *c, const char *state_path)
 		netwatch_close();
 		return err;
 	}
-	fprintf(stderr,
-		"mpsockd: path manager: policy %s, mode %s, %u connection%s "
-		"found\n",
-		mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode), nconns,
-		nconns == 1 ? "" : "s");
+	mpsd_log(LOG_NOTICE,
+		 "path manager: policy %s, mode %s, %u connection%s "
+		 "found",
+		 mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode), nconns,
+		 nconns == 1 ? "" : "s");
 	return fd;
 }
 

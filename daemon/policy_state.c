@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 
 #include "op/op.h"
+#include "log.h"
 #include "policy_state.h"
 
 #define STATE_BUCKETS 1024
@@ -204,11 +205,11 @@ void policy_state_open(const char *path)
 	err = mps_netns_cookie(-1, &netns_cookie);
 	if (err) {
 		/* without it a file could be another namespace's: keep none */
-		fprintf(stderr,
-			"mpsockd: no network namespace cookie "
-			"(SO_NETNS_COOKIE: %s): claims and modes are not kept "
-			"across restarts\n",
-			strerror(-err));
+		mpsd_log(LOG_WARNING,
+			 "no network namespace cookie "
+			 "(SO_NETNS_COOKIE: %s): claims and modes are not kept "
+			 "across restarts",
+			 strerror(-err));
 		return;
 	}
 	if (!path || !path[0])
@@ -216,18 +217,17 @@ void policy_state_open(const char *path)
 	state_path = strdup(path);
 	if (!state_path)
 		return;
-	fprintf(stderr,
-		"mpsockd: state file %s (network namespace cookie %llu)\n",
-		state_path, (unsigned long long)netns_cookie);
+	mpsd_log(LOG_INFO, "state file %s (network namespace cookie %llu)",
+		 state_path, (unsigned long long)netns_cookie);
 	f = fopen(state_path, "re");
 	if (!f)
 		return;
 	if (!written_here(f, who, sizeof(who))) {
 		/* the next save replaces it with ours */
-		fprintf(stderr,
-			"mpsockd: state %s: written in another network "
-			"namespace (cookie %s), ignored\n",
-			state_path, who);
+		mpsd_log(LOG_WARNING,
+			 "state %s: written in another network "
+			 "namespace (cookie %s), ignored",
+			 state_path, who);
 		fclose(f);
 		return;
 	}

@@ -6,7 +6,10 @@
 #                       picture: $MPSOCK_DEMO_SVG, default handover.svg in
 #                       the current directory)
 #   tools/run.sh test   install what is missing, build with -Werror, run all
-#                       test suites, then again under ASan/UBSan; ends with
+#                       test suites, build the Debian packages (lintian
+#                       clean), run the system suite against them (installed
+#                       into a Debian 12 image, the units under systemd),
+#                       then the suites again under ASan/UBSan; ends with
 #                       "N passed, N failed, N skipped"
 # MPSOCK_TEST_STRICT=1 turns skipped tests into failures (CI sets it).
 set -eu
@@ -19,9 +22,10 @@ export MPSOCK_DEMO_SVG
 cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
-	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool
+	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool libsystemd-dev
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
-	python3 gnuplot-nox libxml2-utils"
+	python3 gnuplot-nox libxml2-utils
+	systemd dpkg-dev debhelper lintian systemd-container debootstrap"
 
 install_missing()
 {
@@ -55,15 +59,20 @@ build()
 	ninja -C "$dir" >/dev/null
 }
 
-# run_suites DIR: meson test; adds its counts to the totals
+# run_suites DIR [SUITE...]: meson test (by default every suite but
+# system); adds its counts to the totals
 run_suites()
 {
-	local dir=$1 log rc=0
+	local dir=$1 log rc=0 s suites=()
 
+	shift
+	[ $# -gt 0 ] || set -- unit abi cxx man netns cli
+	for s in "$@"; do
+		suites+=(--suite "$s")
+	done
 	log=$(mktemp)
 	meson test -C "$dir" --print-errorlogs --num-processes 2 \
-		--suite unit --suite abi --suite cxx --suite man --suite netns --suite cli \
-		2>&1 | tee "$log" || rc=$?
+		"${suites[@]}" 2>&1 | tee "$log" || rc=$?
 	passed=$((passed + $(awk '/^Ok:/ { print $2 }' "$log")))
 	failed=$((failed + $(awk '/^(Fail|Timeout|Unexpected Pass):/ { s += $NF } END { print s + 0 }' "$log")))
 	skipped=$((skipped + $(awk '/^Skipped:/ { print $2 }' "$log")))
@@ -87,6 +96,20 @@ test)
 	echo "== mpsock check"
 	build/cli/mpsock check || true
 	run_suites build
+	echo "== the Debian packages (tools/build-deb.sh)"
+	SECONDS=0
+	if tools/build-deb.sh build-deb; then
+		passed=$((passed + 1))
+		debs=build-deb
+	else
+		failed=$((failed + 1))
+		debs= # the system suite installs the build tree instead
+	fi
+	echo "(${SECONDS} s)"
+	echo "== the system suite: installed into a Debian 12 image, under systemd"
+	SECONDS=0
+	MPSOCK_DEBS=${debs:+$PWD/$debs} run_suites build system
+	echo "(${SECONDS} s)"
 	echo "== again under AddressSanitizer and UndefinedBehaviorSanitizer"
 	build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dbuildtype=debug -Dman=disabled

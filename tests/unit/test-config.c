@@ -626,7 +626,131 @@ static void test_load(void)
 	unlink(path);
 }
 
-int main(void)
+/*
+ * A copy of @path with the lines "#KEYWORD ..." of @keywords uncommented:
+ * the shipped file's commented settings, in force.  Returns the copy's
+ * path in @out (to unlink), or false.
+ */
+static bool uncommented(const char *path, const char *const *keywords,
+			char *out)
+{
+	char line[1100];
+	FILE *in, *f;
+	int fd;
+
+	strcpy(out, "/tmp/test-config-XXXXXX");
+	fd = mkstemp(out);
+	if (fd < 0)
+		return false;
+	f = fdopen(fd, "w");
+	in = fopen(path, "re");
+	if (!f || !in) {
+		if (f)
+			fclose(f);
+		unlink(out);
+		return false;
+	}
+	while (fgets(line, sizeof(line), in)) {
+		bool on = false;
+
+		for (int i = 0; keywords[i]; i++)
+			on |= line[0] == '#' &&
+			      !strncmp(line + 1, keywords[i],
+				       strlen(keywords[i])) &&
+			      line[1 + strlen(keywords[i])] == ' ';
+		fputs(on ? line + 1 : line, f);
+	}
+	fclose(in);
+	return fclose(f) == 0;
+}
+
+/* How many lines of @path start with "#KEYWORD ". */
+static int commented(const char *path, const char *keyword)
+{
+	char line[1100];
+	FILE *f = fopen(path, "re");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] == '#' &&
+		     !strncmp(line + 1, keyword, strlen(keyword)) &&
+		     line[1 + strlen(keyword)] == ' ';
+	fclose(f);
+	return n;
+}
+
+/*
+ * The file installed as SYSCONFDIR/mpsock/mpsockd.conf: as shipped, and
+ * with its commented settings in force, it gives exactly the built-in
+ * defaults; it shows every keyword, and its interface and announce
+ * examples are valid.
+ */
+static void test_shipped_default(const char *path)
+{
+	static const char *const settings[] = {"policy",
+					       "mode",
+					       "max-subflows",
+					       "backoff",
+					       "interactive-interval",
+					       NULL};
+	static const char *const examples[] = {"interface", "announce", NULL};
+	struct mpsd_config c;
+	char tmp[64];
+	int i;
+
+	nmsgs = 0;
+	memset(&c, 0xa5, sizeof(c));
+	mpsd_config_defaults(&c);
+	CHECK("shipped default: parses to the built-in defaults",
+	      mpsd_config_load(path, &c, collect, NULL) == 0 && nmsgs == 0 &&
+		      is_default(&c));
+	for (i = 0; settings[i]; i++) {
+		char name[80];
+
+		snprintf(name, sizeof(name),
+			 "shipped default: shows %s, commented, once",
+			 settings[i]);
+		CHECK(name, commented(path, settings[i]) == 1);
+	}
+	for (i = 0; examples[i]; i++) {
+		char name[80];
+
+		snprintf(name, sizeof(name),
+			 "shipped default: has commented %s examples",
+			 examples[i]);
+		CHECK(name, commented(path, examples[i]) >= 1);
+	}
+	nmsgs = 0;
+	CHECK("shipped default: its commented settings are the defaults",
+	      uncommented(path, settings, tmp) &&
+		      mpsd_config_load(tmp, &c, collect, NULL) == 0 &&
+		      nmsgs == 0 && is_default(&c));
+	unlink(tmp);
+	nmsgs = 0;
+	CHECK("shipped default: its interface and announce examples are valid",
+	      uncommented(path, examples, tmp) &&
+		      mpsd_config_load(tmp, &c, collect, NULL) == 0 &&
+		      nmsgs == 0 && c.nrules >= 1 && c.nannounce >= 1);
+	unlink(tmp);
+}
+
+/* The phone-like host's example: handover, cellular as backup. */
+static void test_shipped_phone(const char *path)
+{
+	struct mpsd_config c;
+
+	nmsgs = 0;
+	CHECK("phone example: valid, handover, a backup interface",
+	      mpsd_config_load(path, &c, collect, NULL) == 0 && nmsgs == 0 &&
+		      c.mode == MPSD_MODE_HANDOVER && c.nrules >= 2 &&
+		      mpsd_config_if_use(&c, "wwan0") == MPSD_IF_BACKUP &&
+		      mpsd_config_if_use(&c, "wlan0") == MPSD_IF_USE);
+}
+
+/* argv: the shipped default file, then the phone example (meson passes them) */
+int main(int argc, char **argv)
 {
 	test_defaults();
 	test_policy_mode();
@@ -639,5 +763,9 @@ int main(void)
 	test_all_errors();
 	test_names();
 	test_load();
+	if (argc > 1)
+		test_shipped_default(argv[1]);
+	if (argc > 2)
+		test_shipped_phone(argv[2]);
 	return test_done();
 }

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Builds mpsock's Debian packages (source and binary, unsigned) from this
+# tree, in a copy of its files (tracked ones, and new ones git does not
+# ignore) under OUTDIR, and checks them with lintian: the .debs, the .dsc
+# and lintian's report land in OUTDIR.  Needs the Build-Depends of
+# debian/control, dpkg-dev and lintian (tools/run.sh installs them).
+#
+# Usage: tools/build-deb.sh [OUTDIR]      (default: build-deb)
+# Exit status: 0 built and lintian clean (overrides aside), 1 otherwise.
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$(realpath -m "${1:-$src/build-deb}")
+version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+tree=$out/mpsock-$version
+
+mkdir -p "$out"
+# a fresh copy each time: nothing of an earlier build leaks in
+rm -rf "$tree" "$out"/*.deb "$out"/*.dsc "$out"/*.tar.* "$out"/*.changes \
+	"$out"/*.buildinfo
+mkdir "$tree"
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	git -C "$src" ls-files -z -co --exclude-standard |
+		(cd "$src" && xargs -0 tar -cf - --no-recursion) |
+		tar -xf - -C "$tree"
+else
+	tar -C "$src" --exclude='./build*' --exclude='./obj-*' -cf - . |
+		tar -xf - -C "$tree"
+fi
+
+echo "== dpkg-buildpackage (mpsock $version)"
+(cd "$tree" && dpkg-buildpackage -us -uc) >"$out/build.log" 2>&1 || {
+	tail -n 40 "$out/build.log"
+	echo "build-deb: dpkg-buildpackage failed; whole log: $out/build.log" >&2
+	exit 1
+}
+rm -rf "$tree"
+ls -l "$out"/*.deb | awk '{ printf "%8d  %s\n", $5, $NF }'
+
+echo "== lintian"
+changes=$(ls "$out"/mpsock_"${version}"_*.changes)
+lintian --info --display-info --pedantic --fail-on error,warning \
+	"$changes" >"$out/lintian.log" 2>&1 && rc=0 || rc=$?
+cat "$out/lintian.log"
+echo "lintian: $(grep -c '^[EW]:' "$out/lintian.log") errors and warnings," \
+	"$(grep -c '^[IP]:' "$out/lintian.log") info and pedantic tags" \
+	"(exit $rc)"
+exit "$rc"
