@@ -98,7 +98,7 @@ test)
 	run_suites build
 	echo "== the Debian packages (tools/build-deb.sh)"
 	SECONDS=0
-	if tools/build-deb.sh build-deb; then
+	if tools/build-deb.sh --strict build-deb; then
 		passed=$((passed + 1))
 		debs=build-deb
 	else
