@@ -26,7 +26,8 @@ mkdir -p "$out"
 rm -rf "$tree"
 rm -f "$out"/mpsock_* "$out"/libmpsock0_* "$out"/libmpsock0-dbgsym_* \
 	"$out"/libmpsock-dev_* "$out"/mpsockd_* "$out"/mpsockd-dbgsym_* \
-	"$out"/mpsock-tools_* "$out"/mpsock-tools-dbgsym_*
+	"$out"/mpsock-tools_* "$out"/mpsock-tools-dbgsym_* \
+	"$out"/python3-mpsock_*
 mkdir "$tree"
 if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
 	git -C "$src" ls-files -z -co --exclude-standard |

@@ -25,7 +25,7 @@ PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
 	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool libsystemd-dev
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
 	python3 gnuplot-nox libxml2-utils
-	systemd dpkg-dev debhelper lintian systemd-container debootstrap"
+	systemd dpkg-dev debhelper dh-python lintian systemd-container debootstrap"
 
 install_missing()
 {

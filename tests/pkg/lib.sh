@@ -23,10 +23,10 @@ PKG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/netns/lib.sh
 . "$PKG_DIR/../netns/lib.sh"
 
-SYS_IMAGE=${MPSOCK_SYSTEM_IMAGE:-/var/tmp/mpsock-system-bookworm-1}
+SYS_IMAGE=${MPSOCK_SYSTEM_IMAGE:-/var/tmp/mpsock-system-bookworm-2}
 # what the image holds: systemd, what mpsock's packages depend on, and
 # what the namespace tests use
-SYS_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,util-linux,libmnl0,libbpf1,libelf1,zlib1g,libsystemd0,tcpdump,jq
+SYS_PACKAGES=systemd,systemd-sysv,dbus,iproute2,procps,util-linux,libmnl0,libbpf1,libelf1,zlib1g,libsystemd0,tcpdump,jq,python3
 SRC_ROOT=$(cd "$PKG_DIR/../.." && pwd)
 BUILD_ROOT=${MPSOCK_BUILD_ROOT:-$SRC_ROOT/build}
 
@@ -110,7 +110,7 @@ sys_install()
 	if [ -n "${MPSOCK_DEBS:-}" ]; then
 		SYS_HOW="the packages of $MPSOCK_DEBS"
 		mkdir -p "$SYS_ROOT/tmp/debs"
-		for d in libmpsock0 mpsockd mpsock-tools; do
+		for d in libmpsock0 mpsockd mpsock-tools python3-mpsock; do
 			cp "$MPSOCK_DEBS/${d}_"*.deb "$SYS_ROOT/tmp/debs/" ||
 				return 1
 		done

@@ -63,7 +63,7 @@ in_root()
 
 if [ -n "${MPSOCK_DEBS:-}" ]; then
 	check "the packages are installed" \
-		eval 'in_root dpkg-query -W libmpsock0 mpsockd mpsock-tools >/dev/null'
+		eval 'in_root dpkg-query -W libmpsock0 mpsockd mpsock-tools python3-mpsock >/dev/null'
 	check "at their Debian paths" eval '[ "$SYS_MPSOCKD" = /usr/sbin/mpsockd ] &&
 		[ "$SYS_MPSOCK" = /usr/bin/mpsock ] &&
 		[ "$SYS_CONF" = /etc/mpsock/mpsockd.conf ] &&
@@ -74,6 +74,11 @@ if [ -n "${MPSOCK_DEBS:-}" ]; then
 	check "the units are installed and mpsockd.service enabled" \
 		eval 'in_root test -f /lib/systemd/system/mpsockd@.service &&
 		in_root test -L /etc/systemd/system/multi-user.target.wants/mpsockd.service'
+	# the system's python3, no PYTHONPATH: the module from dist-packages,
+	# the library found by its soname
+	check "python3-mpsock: import mpsock and help(mpsock) with the installed libmpsock" \
+		eval 'in_root sh -c "python3 -c \"import mpsock, pydoc; print(mpsock.__file__, mpsock.__version__); pydoc.render_doc(mpsock)\"" >"$SYS_T/python.out" &&
+		grep -q "^/usr/lib/python3/dist-packages/mpsock/__init__.py [0-9]" "$SYS_T/python.out"'
 fi
 check "mpsockd's default configuration is the installed file ($SYS_CONF)" \
 	eval 'in_root "$SYS_MPSOCKD" --help | grep -qF "$SYS_CONF"'
