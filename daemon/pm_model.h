@@ -18,7 +18,7 @@
 #define PM_MAX_REM 4
 #define PM_MAX_TRY 16
 #define PM_MAX_IDS 8
-#define PM_TOMBSTONES 4 /* per connection */
+#define PM_TOMBSTONES PM_MAX_SF /* per connection: all its subflows */
 #define PM_CLOSED_RING 256
 #define PM_BUCKETS 4096
 
