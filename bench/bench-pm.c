@@ -1404,7 +1404,8 @@ static void *event_loop(void *data)
 		err = mps_pm_subflow_create(g, p->token, &p->local, 0, 0,
 					    &p->remote, false, msg,
 					    sizeof(msg));
-		if (err || probe_wait(p, MPSOCK_EVENT_SUBFLOW_ESTABLISHED, &e)) {
+		if (err ||
+		    probe_wait(p, MPSOCK_EVENT_SUBFLOW_ESTABLISHED, &e)) {
 			p->timeouts++;
 			sleep_us(10000);
 			continue;
