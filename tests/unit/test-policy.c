@@ -296,6 +296,8 @@ static void start(int policy, int mode)
 	fake_reset();
 	next_port = 50000;
 	pm_actions_reset(&Q);
+	if (P.env)
+		pol_fini(&P); /* the case before */
 	pol_init(&P, &cfg, &env, &Q);
 }
 
