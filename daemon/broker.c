@@ -17,7 +17,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/capability.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -33,6 +32,7 @@
 #include "log.h"
 #include "mpsockd.h"
 #include "notify.h"
+#include "proof.h"
 #include "policy.h"
 
 #define MAX_PENDING_PER_CLIENT 8
@@ -157,7 +157,6 @@ static void client_drop(int ep, struct client *c)
 	c->by_owner = false;
 	epoll_ctl(ep, EPOLL_CTL_DEL, c->s, NULL);
 	close(c->s);
-	peer_release(&c->peer);
 	c->used = false;
 	if (listen_paused) {
 		struct epoll_event e = {.events = EPOLLIN,
@@ -176,32 +175,16 @@ static void reply_send(int ep, struct client *c, struct mps_reply *rep)
 	if (rep->err)
 		mpsd_log(LOG_WARNING,
 			 "%s request from pid %d uid %u failed: %s%s%s",
-			 req_name(rep->type), (int)c->peer.cred.pid,
+			 req_name(rep->type), (int)peer_pid(&c->peer),
 			 c->peer.cred.uid, strerror(-rep->err),
 			 rep->msg[0] ? ": " : "", rep->msg);
 	else if (opts->verbose)
 		mpsd_log(LOG_INFO, "%s request from pid %d uid %u: ok",
-			 req_name(rep->type), (int)c->peer.cred.pid,
+			 req_name(rep->type), (int)peer_pid(&c->peer),
 			 c->peer.cred.uid);
 	if (send(c->s, rep, sizeof(*rep), MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(*rep))
 		client_drop(ep, c);
-}
-
-/*
- * The path manager acts by token in our namespace: a socket of another
- * namespace could name an unrelated connection there.
- */
-static bool same_netns(int fd)
-{
-	static __u64 ours;
-	__u64 theirs;
-
-	if (!ours && mps_netns_cookie(-1, &ours))
-		ours = 0;
-	if (!ours || mps_netns_cookie(fd, &theirs))
-		return true; /* no cookies (before Linux 5.14): cannot tell */
-	return theirs == ours;
 }
 
 /*
@@ -223,7 +206,7 @@ static int check_app_socket(int fd, char *msg, size_t len)
 		snprintf(msg, len, "the socket passed is not an MPTCP socket");
 		return -EOPNOTSUPP;
 	}
-	if (!same_netns(fd)) {
+	if (!mpsd_same_netns(fd)) {
 		snprintf(
 			msg, len,
 			"the socket passed belongs to another network namespace");
@@ -237,18 +220,22 @@ static int check_app_socket(int fd, char *msg, size_t len)
 	return 0;
 }
 
-/* Section 5 of the draft: privileged local ports for privileged callers. */
-static int authorize_open(const struct client *c, const struct mps_req *req,
-			  char *msg, size_t len)
+static bool never_capable(void *ctx, int cap)
+{
+	(void)ctx;
+	(void)cap;
+	return false;
+}
+
+/*
+ * Section 5 of the draft: a privileged local port only for a caller that
+ * proved it may bind it (proof.c), never from what its /proc says now.
+ */
+static int authorize_open(const struct mps_req *req, int proof, char *msg,
+			  size_t len)
 {
 	__be16 port = mps_addr_port(&req->open.local);
 
-	if (mps_port_privileged(port) &&
-	    !peer_capable(&c->peer, CAP_NET_BIND_SERVICE)) {
-		snprintf(msg, len, "local port %u needs CAP_NET_BIND_SERVICE",
-			 ntohs(port));
-		return -EACCES;
-	}
 	if (req->open.local.ss_family != AF_INET &&
 	    req->open.local.ss_family != AF_INET6) {
 		snprintf(msg, len, "unknown address family");
@@ -259,6 +246,55 @@ static int authorize_open(const struct client *c, const struct mps_req *req,
 		snprintf(msg, len, "unknown open flags");
 		return -EINVAL;
 	}
+	if (!mps_port_privileged(port))
+		return 0;
+	return mpsd_proof_port(proof, req->open.local.ss_family, port, msg,
+			       len);
+}
+
+/*
+ * A per-subflow option: its size, then what an unprivileged caller may
+ * set; beyond that only with a proof that the caller's kernel let it set
+ * the same value on a socket of its own.
+ */
+static int authorize_sockopt(const struct mps_req *req, int proof, char *msg,
+			     size_t len)
+{
+	socklen_t optlen = req->sockopt.optlen;
+	int err;
+
+	err = mps_subopt_check(req->sockopt.level, req->sockopt.optname,
+			       req->sockopt.set, optlen);
+	if (!err && optlen > sizeof(req->sockopt.val))
+		err = -EINVAL;
+	if (err) {
+		snprintf(msg, len, "%s",
+			 err == -ENOPROTOOPT ? "not an option of one subflow"
+					     : "wrong option length");
+		return err;
+	}
+	if (!req->sockopt.set)
+		return 0;
+	err = mps_subopt_allowed(req->sockopt.level, req->sockopt.optname,
+				 req->sockopt.val, optlen, never_capable, NULL,
+				 msg, len);
+	if (err != -EPERM)
+		return err;
+	if (proof < 0)
+		return err; /* @msg says which rule */
+	return mpsd_proof_sockopt(proof, req->sockopt.level,
+				  req->sockopt.optname, req->sockopt.val,
+				  optlen, msg, len);
+}
+
+/* Everything a request must pass before anything acts on it. */
+static int authorize(const struct mps_req *req, int proof, char *msg,
+		     size_t len)
+{
+	if (req->type == MPS_REQ_OPEN)
+		return authorize_open(req, proof, msg, len);
+	if (req->type == MPS_REQ_SOCKOPT)
+		return authorize_sockopt(req, proof, msg, len);
 	return 0;
 }
 
@@ -305,9 +341,6 @@ static int handle_open(struct client *c, int fd, const struct mps_req *req,
 	struct pending *p = NULL;
 	int err;
 
-	err = authorize_open(c, req, rep->msg, sizeof(rep->msg));
-	if (err)
-		goto out;
 	if (wait) {
 		p = pending_get(c);
 		if (!p) {
@@ -349,45 +382,22 @@ out:
 	return 0;
 }
 
-static bool peer_capable_cb(void *ctx, int cap)
-{
-	return peer_capable(ctx, cap);
-}
-
-/* A per-subflow option: the caller's rights, then the BPF program. */
-static void handle_sockopt(struct client *c, int fd, const struct mps_req *req,
+/* A per-subflow option, authorized already: through the BPF program. */
+static void handle_sockopt(int fd, const struct mps_req *req,
 			   struct mps_reply *rep)
 {
 	struct mps_ctrl_result res = {0};
 	__u8 val[sizeof(req->sockopt.val)];
 	socklen_t len = req->sockopt.optlen;
-	int err;
 
-	err = mps_subopt_check(req->sockopt.level, req->sockopt.optname,
-			       req->sockopt.set, len);
-	if (!err && len > sizeof(val))
-		err = -EINVAL;
-	if (err) {
-		snprintf(res.msg, sizeof(res.msg), "%s",
-			 err == -ENOPROTOOPT ? "not an option of one subflow"
-					     : "wrong option length");
-		goto out;
-	}
 	memcpy(val, req->sockopt.val, len);
-	if (req->sockopt.set)
-		err = mps_subopt_allowed(
-			req->sockopt.level, req->sockopt.optname, val, len,
-			peer_capable_cb, &c->peer, res.msg, sizeof(res.msg));
-	if (!err)
-		err = mps_ctrl_sockopt(fd, req->sockopt.id, req->sockopt.set,
-				       req->sockopt.level, req->sockopt.optname,
-				       val, &len, &res);
-	if (!err && !req->sockopt.set) {
+	rep->err = mps_ctrl_sockopt(fd, req->sockopt.id, req->sockopt.set,
+				    req->sockopt.level, req->sockopt.optname,
+				    val, &len, &res);
+	if (!rep->err && !req->sockopt.set) {
 		memcpy(rep->val, val, len);
 		rep->optlen = len;
 	}
-out:
-	rep->err = err;
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 }
 
@@ -522,7 +532,7 @@ static int handle_request(struct client *c, int fd, const struct mps_req *req,
 	if (req->type == MPS_REQ_OPEN)
 		return handle_open(c, fd, req, rep);
 	if (req->type == MPS_REQ_SOCKOPT) {
-		handle_sockopt(c, fd, req, rep);
+		handle_sockopt(fd, req, rep);
 		return 0;
 	}
 	if (req->type == MPS_REQ_CLOSE)
@@ -549,6 +559,13 @@ static unsigned int fds_wanted(unsigned int type)
 {
 	return type == MPS_REQ_SUBSCRIBE_OWNER || type == MPS_REQ_STATUS ? 0
 									 : 1;
+}
+
+/* An open or an option may carry a proof of privilege after its socket. */
+static unsigned int fds_allowed(unsigned int type)
+{
+	return fds_wanted(type) +
+	       (type == MPS_REQ_OPEN || type == MPS_REQ_SOCKOPT);
 }
 
 /* One datagram: one request.  Everything is checked before acting. */
@@ -609,10 +626,16 @@ static void client_readable(int ep, struct client *c)
 		snprintf(rep.msg, sizeof(rep.msg),
 			 "request version %u, this mpsockd speaks %u",
 			 req.version, MPS_PROTO_VERSION);
-	} else if (nfds != fds_wanted(req.type) ||
+	} else if (nfds < fds_wanted(req.type) ||
+		   nfds > fds_allowed(req.type) ||
 		   (mh.msg_flags & MSG_CTRUNC)) {
 		rep.err = -EBADF;
-		if (fds_wanted(req.type))
+		if (fds_allowed(req.type) > 1)
+			snprintf(rep.msg, sizeof(rep.msg),
+				 "a %s request carries its socket and at most "
+				 "one proof (got %u)",
+				 req_name(req.type), nfds);
+		else if (fds_wanted(req.type))
 			snprintf(rep.msg, sizeof(rep.msg),
 				 "a request carries exactly one socket "
 				 "(got %u)",
@@ -624,6 +647,12 @@ static void client_readable(int ep, struct client *c)
 	} else if (nfds) {
 		rep.err = check_app_socket(fds[0], rep.msg, sizeof(rep.msg));
 	}
+	if (!rep.err)
+		rep.err = authorize(&req, nfds > 1 ? fds[1] : -1, rep.msg,
+				    sizeof(rep.msg));
+	/* the proof has served: nothing below may see or keep it */
+	while (nfds > 1)
+		close(fds[--nfds]);
 	if (!rep.err && handle_request(c, nfds ? fds[0] : -1, &req, &rep)) {
 		close_fds(fds, nfds); /* parked: the reply comes later */
 		return;
@@ -922,7 +951,6 @@ static void accept_client(int ep, int ls)
 	ev.data.ptr = &clients[i];
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) {
 		close(s);
-		peer_release(&clients[i].peer);
 		clients[i].used = false;
 	}
 }

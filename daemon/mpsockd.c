@@ -329,7 +329,8 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
-	/* two descriptors per client (its socket and pidfd), and ours */
+	/* two descriptors per client (its socket; a request's socket and proof
+	 * while it is read), and ours */
 	raise_fd_limit();
 	{
 		struct rlimit rl;

@@ -87,10 +87,11 @@ static int broker_connect(struct mps_reply *rep)
 	return s;
 }
 
-static int broker_send(int s, int fd, const struct mps_req *req)
+/* @req with @fd and, if not -1, @proof (a proof of privilege) attached. */
+static int broker_send(int s, int fd, int proof, const struct mps_req *req)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = (void *)req, .iov_len = sizeof(*req)};
@@ -98,9 +99,11 @@ static int broker_send(int s, int fd, const struct mps_req *req)
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
+		.msg_controllen = CMSG_SPACE(sizeof(int)),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fds[2] = {fd, proof};
+	int n = proof < 0 ? 1 : 2;
 
 	if (fd < 0) { /* a request about the caller, not about a socket */
 		mh.msg_control = NULL;
@@ -109,10 +112,11 @@ static int broker_send(int s, int fd, const struct mps_req *req)
 			return -errno;
 		return 0;
 	}
+	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
 		return -errno;
 	return 0;
@@ -215,6 +219,12 @@ static void broker_stamp(struct mps_req *req, struct mps_reply *rep)
 int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		    int wait_ms)
 {
+	return mps_broker_call_proof(fd, -1, req, rep, wait_ms);
+}
+
+int mps_broker_call_proof(int fd, int proof, struct mps_req *req,
+			  struct mps_reply *rep, int wait_ms)
+{
 	struct broker_conn *c = mps_tls_get(&broker_tls, sizeof(*c));
 	bool fresh;
 	int s, err;
@@ -226,7 +236,7 @@ int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		s = broker_get(c, rep, &fresh);
 		if (s < 0)
 			return s;
-		err = broker_send(s, fd, req);
+		err = broker_send(s, fd, proof, req);
 		/* a kept connection may have died with an earlier broker */
 		if (!err || fresh)
 			break;
@@ -252,7 +262,7 @@ int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
 	s = broker_connect(rep);
 	if (s < 0)
 		return s;
-	err = broker_send(s, fd, req);
+	err = broker_send(s, fd, -1, req);
 	if (!err)
 		err = broker_reply(s, req, rep, 0, false);
 	if (!err)

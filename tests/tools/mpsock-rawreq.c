@@ -20,6 +20,14 @@
  *               local port (the test checks the kernel dropped it)
  *   stall       send requests without ever reading a reply, until the
  *               broker drops us
+ *   execport LOCAL LPORT PROG [ARG...]
+ *               ask for a subflow from LOCAL:LPORT without a proof, then
+ *               exec PROG at once (a binary with file capabilities: the
+ *               exec race of issue 15); prints "pid N" first
+ *   execmark PROG [ARG...]
+ *               the same with SO_MARK 7 on subflow 1
+ *   forksend    connect, then let a child send a failing request: the
+ *               log must name the child (prints "sender N")
  * Prints "reply err=ERRNO msg", "dropped" or "noreply".
  */
 #include <arpa/inet.h>
@@ -30,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <sys/wait.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -147,7 +157,7 @@ int main(int argc, char **argv)
 		.version = MPS_PROTO_VERSION, .type = MPS_REQ_BACKUP, .seq = 1};
 	const char *mode = argc > 1 ? argv[1] : "";
 	const char *host = argc > 3 ? argv[2] : "10.0.1.1";
-	const char *port = argc > 3 ? argv[3] : "5201";
+	const char *port_arg = argc > 3 ? argv[3] : "5201";
 	int s, fds[2], r;
 
 	req.backup.id = 1;
@@ -159,7 +169,7 @@ int main(int argc, char **argv)
 			return 2;
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "tcpfd")) {
-		fds[0] = tcp_to(host, port, IPPROTO_TCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_TCP);
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "listenfd")) {
 		fds[0] = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
@@ -167,30 +177,30 @@ int main(int argc, char **argv)
 			return 2;
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "twofds")) {
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
-		fds[1] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		fds[1] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, &req, sizeof(req), fds, 2);
 	} else if (!strcmp(mode, "garbage")) {
 		char junk[37];
 
 		for (r = 0; r < (int)sizeof(junk); r++)
 			junk[r] = rand();
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, junk, sizeof(junk), fds, 1);
 	} else if (!strcmp(mode, "emptyfd")) {
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, &req, 0, fds, 1);
 	} else if (!strcmp(mode, "badversion") || !strcmp(mode, "badtype")) {
 		if (!strcmp(mode, "badversion"))
 			req.version = 99;
 		else
 			req.type = 77;
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "closedconn")) {
 		char b[8];
 
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		shutdown(fds[0], SHUT_WR);
 		while (read(fds[0], b, sizeof(b)) > 0)
 			;
@@ -200,7 +210,7 @@ int main(int argc, char **argv)
 		struct sockaddr_in me;
 		socklen_t ml = sizeof(me);
 
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		getsockname(fds[0], (struct sockaddr *)&me, &ml);
 		send_req(s, &req, sizeof(req), fds, 1);
 		print_reply(s);
@@ -212,7 +222,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "stall")) {
 		int sent = 0;
 
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		req.backup.id = 999; /* fails fast, still gets a reply */
 		while (sent < 100000) {
 			r = send_req(s, &req, sizeof(req), fds, 1);
@@ -233,6 +243,56 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		pause(); /* never read: the test kills us */
 		return 0;
+	} else if (!strcmp(mode, "execport") || !strcmp(mode, "execmark")) {
+		bool port = !strcmp(mode, "execport");
+		char **prog = argv + (port ? 6 : 4);
+
+		if (argc < (port ? 7 : 5))
+			return 64;
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		if (port) {
+			struct sockaddr_in *l = (void *)&req.open.local;
+			struct sockaddr_in *r = (void *)&req.open.remote;
+
+			req.type = MPS_REQ_OPEN;
+			l->sin_family = AF_INET;
+			inet_pton(AF_INET, argv[4], &l->sin_addr);
+			l->sin_port = htons(atoi(argv[5]));
+			r->sin_family = AF_INET;
+			inet_pton(AF_INET, host, &r->sin_addr);
+			r->sin_port = htons(atoi(port_arg));
+		} else {
+			int mark = 7;
+
+			req.type = MPS_REQ_SOCKOPT;
+			req.sockopt.id = 1;
+			req.sockopt.set = 1;
+			req.sockopt.level = SOL_SOCKET;
+			req.sockopt.optname = SO_MARK;
+			req.sockopt.optlen = sizeof(mark);
+			memcpy(req.sockopt.val, &mark, sizeof(mark));
+		}
+		printf("pid %d\n", (int)getpid());
+		fflush(stdout);
+		if (send_req(s, &req, sizeof(req), fds, 1))
+			return 2;
+		execv(prog[0], prog);
+		perror("rawreq: exec");
+		return 2;
+	} else if (!strcmp(mode, "forksend")) {
+		pid_t child;
+
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		req.backup.id = 999; /* fails: the broker logs it */
+		child = fork();
+		if (child < 0)
+			return 2;
+		if (child) {
+			waitpid(child, NULL, 0);
+			return 0;
+		}
+		printf("sender %d\n", (int)getpid());
+		send_req(s, &req, sizeof(req), fds, 1);
 	} else {
 		fprintf(stderr, "rawreq: unknown mode '%s'\n", mode);
 		return 64;
