@@ -11,11 +11,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -33,6 +33,8 @@
 #include "mpsockd.h"
 #include "notify.h"
 #include "proof.h"
+#include "subflow_cap.h"
+#include "config.h"
 #include "policy.h"
 
 #define MAX_PENDING_PER_CLIENT 8
@@ -75,6 +77,8 @@ static unsigned int npending, nsubscribed;
 static struct mps_genl events;
 static bool events_on, events_watched;
 static const struct broker_opts *opts;
+/* per user and per connection; replaced whole on a reload */
+static struct mpsd_limits limits;
 
 void broker_stop(void)
 {
@@ -99,17 +103,10 @@ static void reload_config(void)
 		return;
 	}
 	policy_reload(&cfg);
+	limits = cfg.limits;
 	mpsd_log(LOG_NOTICE, "configuration reloaded: policy %s, mode %s",
 		 mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode));
 	mpsd_notify_reloaded("serving");
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
 static const char *req_name(unsigned int type)
@@ -173,15 +170,15 @@ static void reply_send(int ep, struct client *c, struct mps_reply *rep)
 	rep->version = MPS_PROTO_VERSION;
 	rep->msg[sizeof(rep->msg) - 1] = '\0';
 	if (rep->err)
-		mpsd_log(LOG_WARNING,
-			 "%s request from pid %d uid %u failed: %s%s%s",
-			 req_name(rep->type), (int)peer_pid(&c->peer),
-			 c->peer.cred.uid, strerror(-rep->err),
-			 rep->msg[0] ? ": " : "", rep->msg);
+		mpsd_log_limited(LOG_WARNING,
+				 "%s request from pid %d uid %u failed: %s%s%s",
+				 req_name(rep->type), (int)peer_pid(&c->peer),
+				 c->peer.cred.uid, strerror(-rep->err),
+				 rep->msg[0] ? ": " : "", rep->msg);
 	else if (opts->verbose)
-		mpsd_log(LOG_INFO, "%s request from pid %d uid %u: ok",
-			 req_name(rep->type), (int)peer_pid(&c->peer),
-			 c->peer.cred.uid);
+		mpsd_log_limited(LOG_INFO, "%s request from pid %d uid %u: ok",
+				 req_name(rep->type), (int)peer_pid(&c->peer),
+				 c->peer.cred.uid);
 	if (send(c->s, rep, sizeof(*rep), MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(*rep))
 		client_drop(ep, c);
@@ -316,16 +313,76 @@ static int events_enable(char *msg, size_t len)
 	return 0;
 }
 
-static struct pending *pending_get(struct client *c)
+/*
+ * What uid @uid holds now.  Counted when asked, never kept: a count kept
+ * apart could drift from the tables it counts.
+ */
+static unsigned int uid_clients(uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < opts->max_clients; i++)
+		n += clients[i].used && clients[i].peer.cred.uid == uid;
+	return n;
+}
+
+static unsigned int uid_subscriptions(uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < opts->max_clients && nsubscribed; i++)
+		n += clients[i].used && clients[i].subscribed &&
+		     clients[i].peer.cred.uid == uid;
+	return n;
+}
+
+static unsigned int uid_waits(uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MAX_PENDING && npending; i++)
+		n += pendings[i].used && pendings[i].c->peer.cred.uid == uid;
+	return n;
+}
+
+/* A free parked slot for @c, or NULL with @msg saying which limit. */
+static struct pending *pending_get(struct client *c, char *msg, size_t len)
 {
 	unsigned int i;
 
-	if (npending >= MAX_PENDING || c->pending >= MAX_PENDING_PER_CLIENT)
+	if (c->pending >= MAX_PENDING_PER_CLIENT) {
+		snprintf(msg, len,
+			 "mpsockd: limit of %u open-and-wait requests per "
+			 "connection reached",
+			 MAX_PENDING_PER_CLIENT);
 		return NULL;
-	for (i = 0; i < MAX_PENDING; i++)
+	}
+	if (uid_waits(c->peer.cred.uid) >= limits.user_waits) {
+		snprintf(msg, len,
+			 "mpsockd: per-user limit of %u open-and-wait "
+			 "requests reached",
+			 limits.user_waits);
+		return NULL;
+	}
+	for (i = 0; i < MAX_PENDING && npending < MAX_PENDING; i++)
 		if (!pendings[i].used)
 			return &pendings[i];
+	snprintf(msg, len, "mpsockd: all %u open-and-wait slots in use",
+		 MAX_PENDING);
 	return NULL;
+}
+
+/* Events to one more stream of @c's user, or -EUSERS with @msg. */
+static int subscription_allowed(const struct client *c, char *msg, size_t len)
+{
+	if (c->subscribed)
+		return -EALREADY;
+	if (uid_subscriptions(c->peer.cred.uid) < limits.user_subscriptions)
+		return 0;
+	snprintf(msg, len,
+		 "mpsockd: per-user limit of %u event subscriptions reached",
+		 limits.user_subscriptions);
+	return -EUSERS;
 }
 
 /*
@@ -341,12 +398,13 @@ static int handle_open(struct client *c, int fd, const struct mps_req *req,
 	struct pending *p = NULL;
 	int err;
 
+	err = mpsd_subflow_cap(fd, &limits, rep->msg, sizeof(rep->msg));
+	if (err)
+		goto out;
 	if (wait) {
-		p = pending_get(c);
+		p = pending_get(c, rep->msg, sizeof(rep->msg));
 		if (!p) {
 			err = -EAGAIN;
-			snprintf(rep->msg, sizeof(rep->msg),
-				 "too many open-and-wait requests in flight");
 			goto out;
 		}
 		/* subscribe first: the outcome may come inside the create */
@@ -371,9 +429,9 @@ static int handle_open(struct client *c, int fd, const struct mps_req *req,
 	p->rep = *rep;
 	p->res = res;
 	/* bounded here too: a raw client may ask for anything */
-	p->deadline_ms = now_ms() + OPEN_WAIT_MAX_MS;
+	p->deadline_ms = mps_now_ms() + OPEN_WAIT_MAX_MS;
 	if (req->open.timeout_ms > 0 && req->open.timeout_ms < OPEN_WAIT_MAX_MS)
-		p->deadline_ms = now_ms() + req->open.timeout_ms;
+		p->deadline_ms = mps_now_ms() + req->open.timeout_ms;
 	c->pending++;
 	npending++;
 	return 1;
@@ -410,7 +468,9 @@ static void handle_subscribe(struct client *c, int fd, struct mps_reply *rep)
 	__u32 token;
 	int err;
 
-	err = c->subscribed ? -EALREADY : mps_conn_token(fd, &token);
+	err = subscription_allowed(c, rep->msg, sizeof(rep->msg));
+	if (!err)
+		err = mps_conn_token(fd, &token);
 	if (!err)
 		err = events_enable(rep->msg, sizeof(rep->msg));
 	if (!err) {
@@ -434,7 +494,7 @@ static void handle_subscribe_owner(struct client *c, struct mps_reply *rep)
 {
 	int err;
 
-	err = c->subscribed ? -EALREADY : 0;
+	err = subscription_allowed(c, rep->msg, sizeof(rep->msg));
 	if (!err)
 		err = events_enable(rep->msg, sizeof(rep->msg));
 	if (!err) {
@@ -884,7 +944,7 @@ static void pending_fail_all(int ep)
 
 static void pending_expire(int ep)
 {
-	long now = now_ms();
+	long now = mps_now_ms();
 	unsigned int i;
 
 	for (i = 0; i < MAX_PENDING && npending; i++) {
@@ -901,7 +961,7 @@ static void pending_expire(int ep)
 
 static int next_timeout(void)
 {
-	long soonest = -1, now = now_ms();
+	long soonest = -1, now = mps_now_ms(), log_ms;
 	unsigned int i;
 
 	int policy_ms = policy_next_timeout_ms(), ms;
@@ -910,10 +970,48 @@ static int next_timeout(void)
 		if (pendings[i].used &&
 		    (soonest < 0 || pendings[i].deadline_ms < soonest))
 			soonest = pendings[i].deadline_ms;
+	log_ms = mpsd_log_next_ms();
+	if (log_ms >= 0 && (soonest < 0 || now + log_ms < soonest))
+		soonest = now + log_ms;
 	if (soonest < 0)
 		return policy_ms;
 	ms = soonest > now ? (int)(soonest - now) : 0;
 	return policy_ms >= 0 && policy_ms < ms ? policy_ms : ms;
+}
+
+/*
+ * A connection we cannot serve: one reply of sequence 0 says why (the
+ * library takes it as the answer to whatever it sent), then it is closed.
+ * Nothing is kept, so a refused client costs nothing after this.
+ */
+static void client_refuse(int s, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void client_refuse(int s, int err, const char *fmt, ...)
+{
+	struct mps_reply rep = {.version = MPS_PROTO_VERSION, .err = err};
+	struct ucred cred = {0};
+	struct mps_req junk;
+	unsigned int i;
+	socklen_t len = sizeof(cred);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rep.msg, sizeof(rep.msg), fmt, ap);
+	va_end(ap);
+	getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	mpsd_log_limited(LOG_WARNING, "refused a client, pid %d uid %u: %s",
+			 (int)cred.pid, cred.uid, rep.msg);
+	/*
+	 * Closing over an unread request would make the client's next read
+	 * fail with ECONNRESET before it reads our reply: read it first
+	 * (descriptors in it are closed by the kernel: no room for them).
+	 */
+	for (i = 0; i < MAX_PENDING_PER_CLIENT; i++)
+		if (recv(s, &junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	send(s, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(s);
 }
 
 static void accept_client(int ep, int ls)
@@ -935,19 +1033,27 @@ static void accept_client(int ep, int ls)
 		if (!clients[i].used)
 			break;
 	if (i == opts->max_clients) {
-		close(s); /* full: the client sees a closed connection */
+		client_refuse(s, -EAGAIN,
+			      "mpsockd: all %u client connections "
+			      "in use",
+			      opts->max_clients);
 		return;
 	}
 	memset(&clients[i], 0, sizeof(clients[i]));
-	clients[i].used = true;
-	clients[i].s = s;
 	/* the kernel then vouches for the sender of every request */
 	setsockopt(s, SOL_SOCKET, SO_PASSCRED, &(int){1}, sizeof(int));
 	if (peer_identify(s, &clients[i].peer) < 0) {
 		close(s);
-		clients[i].used = false;
 		return;
 	}
+	if (uid_clients(clients[i].peer.cred.uid) >= limits.user_clients) {
+		client_refuse(s, -EUSERS,
+			      "mpsockd: per-user limit of %u clients reached",
+			      limits.user_clients);
+		return;
+	}
+	clients[i].used = true;
+	clients[i].s = s;
 	ev.data.ptr = &clients[i];
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) < 0) {
 		close(s);
@@ -982,6 +1088,7 @@ int broker_run(const struct broker_opts *o)
 	int ep, ls, n, i, nw = -1, err = 0;
 
 	opts = o;
+	limits = o->cfg->limits;
 	clients = calloc(o->max_clients, sizeof(*clients));
 	if (!clients)
 		return -ENOMEM;
@@ -1049,6 +1156,7 @@ int broker_run(const struct broker_opts *o)
 			events_watched = true;
 		}
 		pending_expire(ep);
+		mpsd_log_flush();
 		policy_tick();
 	}
 	mpsd_notify_stopping();

@@ -175,6 +175,33 @@ static int broker_get(struct broker_conn *c, struct mps_reply *rep, bool *fresh)
 }
 
 /*
+ * mpsockd refuses a connection it cannot serve (a per-user or overall
+ * limit) with one reply of sequence 0, then closes it: that reply, not
+ * "closed the connection", is the answer to what we sent.
+ */
+static bool broker_refused(struct mps_reply *rep, ssize_t n)
+{
+	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
+	    rep->seq || rep->err >= 0)
+		return false;
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	return true;
+}
+
+/* A send failed: was the connection refused before we could send? */
+static int broker_send_failed(int s, int err, struct mps_reply *rep)
+{
+	ssize_t n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
+
+	if (broker_refused(rep, n))
+		return rep->err;
+	memset(rep, 0, sizeof(*rep));
+	snprintf(rep->msg, sizeof(rep->msg), "cannot send to mpsockd (%s)",
+		 strerror(-err));
+	return err;
+}
+
+/*
  * The reply to @req on @s, within the usual bound plus @wait_ms: 0 with
  * @rep filled (its err is the broker's answer), or -errno with @rep->msg
  * saying what went wrong; the caller drops @s then, a late reply must not
@@ -197,6 +224,13 @@ static int broker_reply(int s, const struct mps_req *req, struct mps_reply *rep,
 		return r ? -errno : -ETIMEDOUT;
 	}
 	n = recv(s, rep, sizeof(*rep), 0);
+	/* mpsockd closed over our request: its refusal may still be there */
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
+	if (broker_refused(rep, n))
+		return rep->err;
+	if (n < 0)
+		errno = ECONNRESET;
 	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
 	    rep->seq != req->seq) {
 		r = n < 0 ? -errno : -EPROTO;
@@ -213,7 +247,10 @@ static void broker_stamp(struct mps_req *req, struct mps_reply *rep)
 {
 	memset(rep, 0, sizeof(*rep));
 	req->version = MPS_PROTO_VERSION;
-	req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
+	/* 0 is mpsockd's refusal of a connection: never a request's */
+	do
+		req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
+	while (!req->seq);
 }
 
 int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
@@ -243,8 +280,7 @@ int mps_broker_call_proof(int fd, int proof, struct mps_req *req,
 		broker_drop(c);
 	}
 	if (err)
-		snprintf(rep->msg, sizeof(rep->msg),
-			 "cannot send to mpsockd (%s)", strerror(-err));
+		err = broker_send_failed(s, err, rep);
 	else
 		err = broker_reply(s, req, rep, wait_ms, true);
 	if (!err)
@@ -263,7 +299,9 @@ int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
 	if (s < 0)
 		return s;
 	err = broker_send(s, fd, -1, req);
-	if (!err)
+	if (err)
+		err = broker_send_failed(s, err, rep);
+	else
 		err = broker_reply(s, req, rep, 0, false);
 	if (!err)
 		err = rep->err;

@@ -31,7 +31,11 @@ as_user()
 		"--clear-groups --inh-caps=-all --"
 }
 
-start_mpsockd || { echo "Bail out! mpsockd"; exit 1; }
+# small quotas, so that one user reaches them quickly
+LIMITS="policy single
+per-user clients 8
+per-user subscriptions 2"
+start_mpsockd "$LIMITS" || { echo "Bail out! mpsockd"; exit 1; }
 
 # ---- D1: privilege proven by the kernel, at the caller's time
 CAPBIN=$PUB/capsleep
@@ -122,6 +126,105 @@ else
 	not_ok "uid $UID_B: mpsock-ctl connected"
 fi
 
+# ---- D4: one user at its quotas, the other is served
+RAWA="$(as_user $UID_A) $PUB/mpsock-rawreq"
+RAWB="$(as_user $UID_B) $PUB/mpsock-rawreq"
+# shellcheck disable=SC2086
+$RAWA clients "$S4" "$PORT" 8 >"$TESTNET_TMP/clients.out" 2>&1 &
+HOLD_PID=$!
+poll 10 grep -q reply "$TESTNET_TMP/clients.out"
+check "uid $UID_A over its client quota: EUSERS and why ($(cat "$TESTNET_TMP/clients.out"))" \
+	grep -q "reply err=EUSERS mpsockd: per-user limit of 8 clients reached" \
+	"$TESTNET_TMP/clients.out"
+# shellcheck disable=SC2086
+out=$(timeout 10 $RAWB valid "$S4" "$PORT" 2>&1)
+check "meanwhile uid $UID_B is served ($out)" test "$out" = "reply err=0 "
+# shellcheck disable=SC2046
+if ctl_start $(as_user $UID_A); then
+	ctl echo
+	expect "the library passes the quota's errno and text on" \
+		"backup 1 0" "err EUSERS mpsockd: per-user limit of 8 clients reached"
+	ctl_stop
+else
+	not_ok "uid $UID_A: mpsock-ctl connected"
+fi
+# the second user's latency while the first keeps knocking at its quota
+# shellcheck disable=SC2086
+$RAWA churn "$S4" "$PORT" 5 >"$TESTNET_TMP/churn.out" 2>&1 &
+CHURN_PID=$!
+sleep 0.5
+# shellcheck disable=SC2086
+lat=$(timeout 30 $RAWB lat "$S4" "$PORT" 2000 2>&1)
+wait "$CHURN_PID"
+echo "# uid $UID_B, 2000 requests while uid $UID_A churns at its quota ($(cat "$TESTNET_TMP/churn.out")): $lat (us)"
+p99=$(echo "$lat" | awk '{ print $4 }')
+check "uid $UID_B's p99 under uid $UID_A's churn is below 100 ms (${p99:-?} us)" \
+	test "${p99:-999999}" -lt 100000
+kill "$HOLD_PID" 2>/dev/null
+wait "$HOLD_PID" 2>/dev/null
+
+# ---- D5: those tens of thousands of refusals and failures, logged bounded
+churned=$(sed -n 's/^churned //p' "$TESTNET_TMP/churn.out")
+refusals=$(grep -c "refused a client" "$LOG")
+check "refusals logged at a bounded rate ($refusals lines for ${churned:-?} refusals)" \
+	test "$refusals" -lt 200
+poll 3 grep -q "similar messages suppressed" "$LOG"
+check "the rest is counted: $(grep "similar messages suppressed" "$LOG" | tail -1 | sed 's/.*mpsockd: //')" \
+	grep -q "[0-9]* similar messages suppressed" "$LOG"
+size=$(stat -c %s "$LOG")
+check "the whole log stays small ($size bytes, under 100000)" \
+	test "$size" -lt 100000
+
+# shellcheck disable=SC2086
+$RAWA subs "$S4" "$PORT" 3 >"$TESTNET_TMP/subs.out" 2>&1 &
+SUBS_PID=$!
+poll 10 eval "[ \$(grep -c reply '$TESTNET_TMP/subs.out') -ge 3 ]"
+check "uid $UID_A's third subscription: EUSERS ($(flat cat "$TESTNET_TMP/subs.out"))" \
+	eval "[ \"\$(cat '$TESTNET_TMP/subs.out')\" = \"\$(printf 'reply err=0 \\nreply err=0 \\nreply err=EUSERS mpsockd: per-user limit of 2 event subscriptions reached\\n')\" ]"
+# shellcheck disable=SC2086
+$RAWB subs "$S4" "$PORT" 1 >"$TESTNET_TMP/subsb.out" 2>&1 &
+SUBSB_PID=$!
+poll 10 grep -q reply "$TESTNET_TMP/subsb.out"
+check "uid $UID_B still subscribes ($(cat "$TESTNET_TMP/subsb.out"))" \
+	grep -q "reply err=0" "$TESTNET_TMP/subsb.out"
+kill "$SUBS_PID" "$SUBSB_PID" 2>/dev/null
+wait "$SUBS_PID" "$SUBSB_PID" 2>/dev/null
+
+check "mpsockd survived" kill -0 "$D_PID"
+kill "$D_PID"
+wait "$D_PID"
+
+# ---- D2: subflows per connection, and those connecting, are capped
+: >"$LOG"
+start_mpsockd "$LIMITS
+app-subflows 2 syn-sent 1" || { echo "Bail out! mpsockd"; exit 1; }
+# shellcheck disable=SC2046
+if ctl_start $(as_user $UID_A); then
+	ctl echo
+	expect "app-subflows 2: a second subflow" \
+		"open $C_CELL:0 $S4:0 wait 3000" "ok id=*"
+	expect "app-subflows 2: a third" \
+		"open $C_CELL:0 $TESTNET_SRV_CELL4:0 wait 3000" "ok id=*"
+	expect "app-subflows 2: a fourth is ENOSPC, and why" \
+		"open $TESTNET_CLI_WIFI4:0 $TESTNET_SRV_CELL4:0 wait 3000" \
+		"err ENOSPC mpsockd: connection already has 3 subflows (limit 2 besides the initial one)"
+	ctl_stop
+else
+	not_ok "uid $UID_A: mpsock-ctl connected"
+fi
+# shellcheck disable=SC2046
+if ctl_start $(as_user $UID_A); then
+	ctl echo
+	# nobody answers ARP for these: the SYN stays unanswered for seconds
+	expect "syn-sent 1: one subflow connecting" \
+		"open $C_CELL:0 ${S4%.*}.99:0" "ok id=*"
+	expect "syn-sent 1: a second one connecting is ENOSPC" \
+		"open $C_CELL:0 ${S4%.*}.98:0" \
+		"err ENOSPC mpsockd: connection already has 1 subflows connecting (limit 1)"
+	ctl_stop
+else
+	not_ok "uid $UID_A: mpsock-ctl connected"
+fi
 check "mpsockd survived" kill -0 "$D_PID"
 kill "$D_PID"
 wait "$D_PID"

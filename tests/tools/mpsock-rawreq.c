@@ -28,6 +28,14 @@
  *               the same with SO_MARK 7 on subflow 1
  *   forksend    connect, then let a child send a failing request: the
  *               log must name the child (prints "sender N")
+ *   clients N   hold N connections to mpsockd, then ask once more on a
+ *               new one and print that reply; then wait to be killed
+ *   subs N      N owner subscriptions, each on its own connection: one
+ *               reply line each; then wait to be killed
+ *   lat N       N failing backup requests (subflow 999) one after the
+ *               other on one connection: "p50 US p99 US max US"
+ *   churn SECS  for SECS seconds, connect and ask again and again
+ *               (refused once over quota): "churned N"
  * Prints "reply err=ERRNO msg", "dropped" or "noreply".
  */
 #include <arpa/inet.h>
@@ -40,6 +48,7 @@
 #include <unistd.h>
 #include <stdbool.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -123,6 +132,14 @@ static const char *errname(int e)
 		return "ENOTCONN";
 	case ESRCH:
 		return "ESRCH";
+	case EUSERS:
+		return "EUSERS";
+	case EAGAIN:
+		return "EAGAIN";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
 	default:
 		return strerror(e);
 	}
@@ -149,6 +166,13 @@ static void print_reply(int s)
 	}
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
 	printf("reply err=%s %s\n", errname(-rep.err), rep.msg);
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -293,6 +317,70 @@ int main(int argc, char **argv)
 		}
 		printf("sender %d\n", (int)getpid());
 		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "clients") || !strcmp(mode, "subs")) {
+		int i, n = argc > 4 ? atoi(argv[4]) : 1;
+
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		if (!strcmp(mode, "subs")) {
+			req.type = MPS_REQ_SUBSCRIBE_OWNER;
+			for (i = 0; i < n; i++) {
+				int t = broker();
+
+				send_req(t, &req, sizeof(req), NULL, 0);
+				print_reply(t);
+			}
+		} else {
+			for (i = 0; i < n; i++)
+				broker();
+			usleep(300000); /* all accepted */
+			send_req(s = broker(), &req, sizeof(req), fds, 1);
+			print_reply(s);
+		}
+		fflush(stdout);
+		pause();
+		return 0;
+	} else if (!strcmp(mode, "lat")) {
+		int i, n = argc > 4 ? atoi(argv[4]) : 100;
+		static long us[100000];
+		struct timespec a, b;
+		struct mps_reply rep;
+
+		if (n < 1 || n > 100000)
+			return 64;
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		req.backup.id = 999;
+		for (i = 0; i < n; i++) {
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			req.seq = i + 1;
+			if (send_req(s, &req, sizeof(req), fds, 1) ||
+			    recv(s, &rep, sizeof(rep), 0) != sizeof(rep))
+				return 2;
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			us[i] = (b.tv_sec - a.tv_sec) * 1000000L +
+				(b.tv_nsec - a.tv_nsec) / 1000;
+		}
+		qsort(us, n, sizeof(us[0]), cmp_long);
+		printf("p50 %ld p99 %ld max %ld\n", us[n / 2],
+		       us[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
+		       us[n - 1]);
+		return 0;
+	} else if (!strcmp(mode, "churn")) {
+		time_t end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 1);
+		long n = 0;
+
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		close(s);
+		while (time(NULL) < end) {
+			struct mps_reply rep;
+			int t = broker();
+
+			send_req(t, &req, sizeof(req), fds, 1);
+			if (recv(t, &rep, sizeof(rep), 0) > 0)
+				n++;
+			close(t);
+		}
+		printf("churned %ld\n", n);
+		return 0;
 	} else {
 		fprintf(stderr, "rawreq: unknown mode '%s'\n", mode);
 		return 64;
