@@ -36,6 +36,7 @@
 #include "subflow_cap.h"
 #include "config.h"
 #include "policy.h"
+#include "policy_state.h"
 
 #define MAX_PENDING_PER_CLIENT 8
 #define OPEN_WAIT_MAX_MS 120000
@@ -104,6 +105,7 @@ static void reload_config(void)
 	}
 	policy_reload(&cfg);
 	limits = cfg.limits;
+	policy_state_set_share(limits.user_registrations);
 	mpsd_log(LOG_NOTICE, "configuration reloaded: policy %s, mode %s",
 		 mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode));
 	mpsd_notify_reloaded("serving");
@@ -513,8 +515,8 @@ static void handle_subscribe_owner(struct client *c, struct mps_reply *rep)
  * unconnected socket has no token yet, so it is known by its cookie,
  * which sock_diag reports for it once it is a connection.
  */
-static void handle_mode(int fd, const struct mps_req *req,
-			struct mps_reply *rep)
+static void handle_mode(const struct client *c, int fd,
+			const struct mps_req *req, struct mps_reply *rep)
 {
 	socklen_t len = sizeof(__u64);
 	__u64 cookie = 0;
@@ -528,9 +530,12 @@ static void handle_mode(int fd, const struct mps_req *req,
 			      ? -errno
 			      : 0;
 	}
-	if (!err)
+	if (!err) {
+		/* a registration by cookie counts against this user's share */
+		policy_state_set_registrant(c->peer.cred.uid);
 		err = policy_set_mode(token, cookie, req->mode.mode, rep->msg,
 				      sizeof(rep->msg));
+	}
 	rep->err = err;
 }
 
@@ -575,7 +580,7 @@ static int handle_request(struct client *c, int fd, const struct mps_req *req,
 		return 0;
 	}
 	if (req->type == MPS_REQ_MODE) {
-		handle_mode(fd, req, rep);
+		handle_mode(c, fd, req, rep);
 		return 0;
 	}
 	if (req->type != MPS_REQ_SUBSCRIBE &&
@@ -970,6 +975,10 @@ static int next_timeout(void)
 		if (pendings[i].used &&
 		    (soonest < 0 || pendings[i].deadline_ms < soonest))
 			soonest = pendings[i].deadline_ms;
+	/* registrations are written coalesced: wake for that too */
+	log_ms = policy_state_next_flush_ms();
+	if (log_ms >= 0 && (soonest < 0 || now + log_ms < soonest))
+		soonest = now + log_ms;
 	log_ms = mpsd_log_next_ms();
 	if (log_ms >= 0 && (soonest < 0 || now + log_ms < soonest))
 		soonest = now + log_ms;
@@ -1105,6 +1114,7 @@ int broker_run(const struct broker_opts *o)
 	err = events_enable(msg, sizeof(msg));
 	if (!err)
 		nw = policy_start(o->cfg, o->state_path);
+	policy_state_set_share(limits.user_registrations);
 	if (err || nw < 0) {
 		mpsd_log(LOG_ERR, "cannot act as the path manager: %s",
 			 strerror(err ? -err : -nw));
@@ -1165,6 +1175,7 @@ out:
 		if (clients[i].used)
 			client_drop(ep, &clients[i]);
 	policy_stop();
+	policy_state_close();
 	if (events_on)
 		mps_genl_close(&events);
 	close(ep);

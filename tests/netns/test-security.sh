@@ -226,6 +226,67 @@ else
 	not_ok "uid $UID_A: mpsock-ctl connected"
 fi
 check "mpsockd survived" kill -0 "$D_PID"
+STATE=$TESTNET_TMP/mpsockd.state
+NS_COOKIE=$(sed -n 's/.*(network namespace cookie \([0-9]*\)).*/\1/p' "$LOG" | head -1)
+wait_mptcp_idle
+kill "$D_PID"
+wait "$D_PID"
+
+# ---- D6: state files
+check "clean exit with nothing to keep: the state file is removed" \
+	test ! -e "$STATE"
+# an absurd expiry from a file is cut to the ten-minute maximum
+printf 'netns %s\ncookie 4242 1 99999999999 0\n' "$NS_COOKIE" >"$STATE"
+chmod 600 "$STATE"
+: >"$LOG"
+start_mpsockd "$LIMITS" || { echo "Bail out! mpsockd"; exit 1; }
+kill "$D_PID"
+wait "$D_PID"
+exp=$(awk '$1 == "cookie" && $2 == 4242 { print $4 }' "$STATE")
+check "a cookie line's expiry is capped at ten minutes (${exp:-none})" \
+	test -n "$exp" -a "${exp:-0}" -le $(($(date +%s) + 600))
+check "the state file is 0600 ($(stat -c %a "$STATE"))" \
+	test "$(stat -c %a "$STATE")" = 600
+rm -f "$STATE"
+# a directory others may write to is refused for the state
+WW=$TESTNET_TMP/world
+mkdir -m 1777 "$WW"
+nsenter --net="$CLI_NS" "$MPSOCKD" -f "$TESTNET_TMP/mpsockd.conf" \
+	--state "$WW/x.state" 2>"$TESTNET_TMP/ww.log" &
+WW_PID=$!
+poll 10 grep -q serving "$TESTNET_TMP/ww.log"
+kill "$WW_PID"
+wait "$WW_PID"
+check "a world-writable state directory is refused, and logged" \
+	grep -q "state directory $WW is not a directory of ours" \
+	"$TESTNET_TMP/ww.log"
+
+# ---- D3: registrations before connect: a share per user
+: >"$LOG"
+start_mpsockd "$LIMITS
+per-user registrations 4" || { echo "Bail out! mpsockd"; exit 1; }
+# shellcheck disable=SC2086
+$RAWA register "$S4" "$PORT" 1 >"$TESTNET_TMP/rega.out" 2>&1 &
+REGA_PID=$!
+poll 10 grep -q reply "$TESTNET_TMP/rega.out"
+A_COOKIE=$(sed -n 's/^cookie \([0-9]*\) reply err=0.*/\1/p' "$TESTNET_TMP/rega.out")
+# shellcheck disable=SC2086
+$RAWB register "$S4" "$PORT" 10 >"$TESTNET_TMP/regb.out" 2>&1 &
+REGB_PID=$!
+poll 10 eval "[ \$(grep -c 'reply err=0' '$TESTNET_TMP/regb.out') -ge 10 ]"
+check "uid $UID_B registered 10 sockets ($(grep -c 'reply err=0' "$TESTNET_TMP/regb.out"))" \
+	test "$(grep -c 'reply err=0' "$TESTNET_TMP/regb.out")" = 10
+# written coalesced, within half a second
+poll 3 eval "grep -q '^cookie ${A_COOKIE:-x} ' '$STATE' 2>/dev/null"
+check "uid $UID_A's registration survives uid $UID_B's 10 (cookie ${A_COOKIE:-?})" \
+	grep -q "^cookie ${A_COOKIE:-x} 1 [0-9]* $UID_A\$" "$STATE"
+nb=$(awk -v u=$UID_B '$1 == "cookie" && $5 == u' "$STATE" | wc -l)
+check "uid $UID_B keeps its share of 4, its own oldest replaced ($nb)" \
+	test "$nb" = 4
+kill "$REGA_PID" "$REGB_PID" 2>/dev/null
+wait "$REGA_PID" "$REGB_PID" 2>/dev/null
+
+check "mpsockd survived" kill -0 "$D_PID"
 kill "$D_PID"
 wait "$D_PID"
 finish

@@ -34,6 +34,8 @@
  *               reply line each; then wait to be killed
  *   lat N       N failing backup requests (subflow 999) one after the
  *               other on one connection: "p50 US p99 US max US"
+ *   register N  give N unconnected MPTCP sockets mode MANUAL (1) by
+ *               cookie, print each one's cookie; then wait to be killed
  *   churn SECS  for SECS seconds, connect and ask again and again
  *               (refused once over quota): "churned N"
  * Prints "reply err=ERRNO msg", "dropped" or "noreply".
@@ -363,6 +365,24 @@ int main(int argc, char **argv)
 		printf("p50 %ld p99 %ld max %ld\n", us[n / 2],
 		       us[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
 		       us[n - 1]);
+		return 0;
+	} else if (!strcmp(mode, "register")) {
+		int i, n = argc > 4 ? atoi(argv[4]) : 1;
+
+		req.type = MPS_REQ_MODE;
+		req.mode.mode = 1; /* MPSOCK_MODE_MANUAL */
+		for (i = 0; i < n; i++) {
+			unsigned long long cookie = 0;
+			socklen_t cl = sizeof(cookie);
+			int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+
+			getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &cl);
+			printf("cookie %llu ", cookie);
+			send_req(s, &req, sizeof(req), &fd, 1);
+			print_reply(s);
+		}
+		fflush(stdout);
+		pause();
 		return 0;
 	} else if (!strcmp(mode, "churn")) {
 		time_t end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 1);
