@@ -86,6 +86,15 @@ else
 	ok "# SKIP setcap unavailable here: the exec race is not tested"
 fi
 
+# a proof that proves nothing is refused, whatever it is
+for kind in udp-other tcp mptcp; do
+	# shellcheck disable=SC2046
+	out=$($(as_user $UID_A) "$PUB/mpsock-rawreq" proof "$S4" "$PORT" \
+		$kind "$C_CELL" 601 2>&1)
+	check "a forged proof ($kind) is refused with EACCES ($out)" \
+		eval "[[ '$out' == 'reply err=EACCES the proof of privilege '* ]]"
+done
+
 # the sender, not the process that connected
 # shellcheck disable=SC2046
 sender=$($(as_user $UID_A) "$PUB/mpsock-rawreq" forksend "$S4" "$PORT" |

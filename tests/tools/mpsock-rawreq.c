@@ -34,6 +34,11 @@
  *               reply line each; then wait to be killed
  *   lat N       N failing backup requests (subflow 999) one after the
  *               other on one connection: "p50 US p99 US max US"
+ *   proof KIND LOCAL LPORT
+ *               ask for a subflow from LOCAL:LPORT with a forged proof:
+ *               KIND "udp-other" (a UDP socket on another port), "tcp" (a
+ *               TCP socket on an unprivileged port), "mptcp" (the
+ *               application's own socket again)
  *   register N  give N unconnected MPTCP sockets mode MANUAL (1) by
  *               cookie, print each one's cookie; then wait to be killed
  *   churn SECS  for SECS seconds, connect and ask again and again
@@ -366,6 +371,33 @@ int main(int argc, char **argv)
 		       us[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
 		       us[n - 1]);
 		return 0;
+	} else if (!strcmp(mode, "proof")) {
+		struct sockaddr_in *l = (void *)&req.open.local;
+		struct sockaddr_in *r = (void *)&req.open.remote;
+		struct sockaddr_in b = {.sin_family = AF_INET};
+
+		if (argc < 7)
+			return 64;
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		req.type = MPS_REQ_OPEN;
+		l->sin_family = AF_INET;
+		inet_pton(AF_INET, argv[5], &l->sin_addr);
+		l->sin_port = htons(atoi(argv[6]));
+		r->sin_family = AF_INET;
+		inet_pton(AF_INET, host, &r->sin_addr);
+		r->sin_port = htons(atoi(port_arg));
+		if (!strcmp(argv[4], "mptcp")) {
+			fds[1] = fds[0];
+		} else {
+			fds[1] = socket(AF_INET,
+					strcmp(argv[4], "tcp") ? SOCK_DGRAM
+							       : SOCK_STREAM,
+					0);
+			if (fds[1] < 0 ||
+			    bind(fds[1], (struct sockaddr *)&b, sizeof(b)) < 0)
+				return 2;
+		}
+		send_req(s, &req, sizeof(req), fds, 2);
 	} else if (!strcmp(mode, "register")) {
 		int i, n = argc > 4 ? atoi(argv[4]) : 1;
 
