@@ -14,6 +14,7 @@
 
 #include "op/op.h"
 #include "config.h"
+#include "log.h"
 #include "mpsockd.h"
 
 #define MAX_PENDING_PER_CLIENT 8
@@ -31,6 +32,7 @@ struct client {
 	__u32 token;
 	uid_t owner;
 	__u32 lost; /* events dropped since the client last kept up */
+	struct mpsd_log_bucket log; /* its share of the log's lines */
 };
 
 /* broker.c */

@@ -45,15 +45,16 @@ void reply_send(int ep, struct client *c, struct mps_reply *rep)
 	rep->version = MPS_PROTO_VERSION;
 	rep->msg[sizeof(rep->msg) - 1] = '\0';
 	if (rep->err)
-		mpsd_log_limited(LOG_WARNING,
-				 "%s request from pid %d uid %u failed: %s%s%s",
-				 req_name(rep->type), (int)peer_pid(&c->peer),
-				 c->peer.cred.uid, strerror(-rep->err),
-				 rep->msg[0] ? ": " : "", rep->msg);
+		mpsd_log_from(&c->log, LOG_WARNING,
+			      "%s request from pid %d uid %u failed: %s%s%s",
+			      req_name(rep->type), (int)peer_pid(&c->peer),
+			      c->peer.cred.uid, strerror(-rep->err),
+			      rep->msg[0] ? ": " : "", rep->msg);
 	else if (opts->verbose)
-		mpsd_log_limited(LOG_INFO, "%s request from pid %d uid %u: ok",
-				 req_name(rep->type), (int)peer_pid(&c->peer),
-				 c->peer.cred.uid);
+		mpsd_log_from(&c->log, LOG_INFO,
+			      "%s request from pid %d uid %u: ok",
+			      req_name(rep->type), (int)peer_pid(&c->peer),
+			      c->peer.cred.uid);
 	if (send(c->s, rep, sizeof(*rep), MSG_DONTWAIT | MSG_NOSIGNAL) !=
 	    (ssize_t)sizeof(*rep))
 		client_drop(ep, c);

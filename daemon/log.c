@@ -88,8 +88,9 @@ static void log_plain(int prio, const char *fmt, ...)
 /*
  * Token buckets: one per message site (its format string), and one for
  * them all, so that neither one kind of failure repeated by a client nor
- * many kinds at once can fill the disk (issue 15: a fuzzer made 42,000
- * lines a second).  A site keeps LOG_SITE_BURST lines in reserve and
+ * many kinds at once can fill the disk, and one per client that asks
+ * for it, so that one client cannot take every line (issue 15: a fuzzer made
+ * 42,000 lines a second).  A site keeps LOG_SITE_BURST lines in reserve and
  * earns LOG_SITE_RATE a second; all sites together LOG_ALL_BURST and
  * LOG_ALL_RATE.  What is held back is counted and said in one line.
  */
@@ -98,21 +99,20 @@ static void log_plain(int prio, const char *fmt, ...)
 #define LOG_SITE_RATE 5
 #define LOG_ALL_BURST 100
 #define LOG_ALL_RATE 50
-
-struct bucket {
-	long tokens_ms; /* tokens in thousandths, to refill by the ms */
-	long last_ms;
-};
+/* one client: a few lines, then one a second, so it cannot take the rest */
+#define LOG_CLIENT_BURST 5
+#define LOG_CLIENT_RATE 1
 
 static struct log_site {
 	const char *fmt;
 	int prio;
-	struct bucket b;
+	struct mpsd_log_bucket b;
 	unsigned long held; /* suppressed since the last line said so */
 } sites[LOG_SITES];
-static struct bucket all_sites;
+static struct mpsd_log_bucket all_sites;
 
-static bool bucket_take(struct bucket *b, long now, long burst, long rate)
+static bool bucket_take(struct mpsd_log_bucket *b, long now, long burst,
+			long rate)
 {
 	if (!b->last_ms)
 		b->tokens_ms = burst * 1000;
@@ -154,22 +154,40 @@ static void site_summary(struct log_site *s)
 	s->held = 0;
 }
 
-void mpsd_log_limited(int prio, const char *fmt, ...)
+static void log_limited(struct mpsd_log_bucket *who, int prio, const char *fmt,
+			va_list ap)
 {
 	long now = mps_now_ms();
 	struct log_site *s = site_of(fmt, prio);
-	va_list ap;
 
 	if (!now)
 		now = 1;
-	if (!bucket_take(&s->b, now, LOG_SITE_BURST, LOG_SITE_RATE) ||
+	if ((who &&
+	     !bucket_take(who, now, LOG_CLIENT_BURST, LOG_CLIENT_RATE)) ||
+	    !bucket_take(&s->b, now, LOG_SITE_BURST, LOG_SITE_RATE) ||
 	    !bucket_take(&all_sites, now, LOG_ALL_BURST, LOG_ALL_RATE)) {
 		s->held++;
 		return;
 	}
 	site_summary(s);
-	va_start(ap, fmt);
 	log_write(prio, fmt, ap);
+}
+
+void mpsd_log_limited(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_limited(NULL, prio, fmt, ap);
+	va_end(ap);
+}
+
+void mpsd_log_from(struct mpsd_log_bucket *who, int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_limited(who, prio, fmt, ap);
 	va_end(ap);
 }
 

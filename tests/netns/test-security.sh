@@ -180,6 +180,9 @@ check "refusals logged at a bounded rate ($refusals lines for ${churned:-?} refu
 poll 3 grep -q "similar messages suppressed" "$LOG"
 check "the rest is counted: $(grep "similar messages suppressed" "$LOG" | tail -1 | sed 's/.*mpsockd: //')" \
 	grep -q "[0-9]* similar messages suppressed" "$LOG"
+bl=$(grep -c "backup request from pid [0-9]* uid $UID_B failed" "$LOG")
+check "one client's 2000 failures: its own few lines ($bl, under 30)" \
+	test "$bl" -lt 30
 size=$(stat -c %s "$LOG")
 check "the whole log stays small ($size bytes, under 100000)" \
 	test "$size" -lt 100000
