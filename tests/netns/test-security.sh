@@ -157,7 +157,11 @@ if ctl_start $(as_user $UID_A); then
 else
 	not_ok "uid $UID_A: mpsock-ctl connected"
 fi
-# the second user's latency while the first keeps knocking at its quota
+# the second user's latency alone, then while the first keeps knocking at
+# its quota
+# shellcheck disable=SC2086
+alone=$(timeout 30 $RAWB lat "$S4" "$PORT" 2000 2>&1)
+echo "# uid $UID_B, 2000 requests alone: $alone (us)"
 # shellcheck disable=SC2086
 $RAWA churn "$S4" "$PORT" 5 >"$TESTNET_TMP/churn.out" 2>&1 &
 CHURN_PID=$!
