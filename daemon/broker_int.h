@@ -80,8 +80,11 @@ void event_send(int ep, struct client *c, const struct mps_event *ev);
 struct mps_ctrl_result;
 /* Room for one more wait of @c (0), or -EAGAIN with @msg. */
 int wait_room(const struct client *c, char *msg, size_t len);
-/* Park @c's open until its outcome or @timeout_ms (0: the maximum). */
-void wait_park(struct client *c, const struct mps_reply *rep,
+/*
+ * Park @c's open until its outcome or @timeout_ms (0: the maximum); false
+ * if there was no room after all (the caller answers at once).
+ */
+bool wait_park(struct client *c, const struct mps_reply *rep,
 	       const struct mps_ctrl_result *res, int timeout_ms);
 void waits_event(int ep, const struct mps_event *ev);
 void waits_fail_all(int ep);

@@ -157,8 +157,11 @@ static int handle_open(struct client *c, int fd, const struct mps_req *req,
 	snprintf(rep->msg, sizeof(rep->msg), "%s", res.msg);
 	if (!wait || (err && !(err == -ECONNREFUSED && !res.id)))
 		goto out;
-	wait_park(c, rep, &res, req->open.timeout_ms);
-	return 1;
+	if (wait_park(c, rep, &res, req->open.timeout_ms))
+		return 1;
+	err = -EAGAIN;
+	snprintf(rep->msg, sizeof(rep->msg),
+		 "mpsockd: no open-and-wait slot left");
 out:
 	rep->err = err;
 	return 0;

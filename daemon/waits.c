@@ -77,13 +77,13 @@ int wait_room(const struct client *c, char *msg, size_t len)
 	return 0;
 }
 
-void wait_park(struct client *c, const struct mps_reply *rep,
+bool wait_park(struct client *c, const struct mps_reply *rep,
 	       const struct mps_ctrl_result *res, int timeout_ms)
 {
 	struct pending *p = pending_free();
 
 	if (!p)
-		return; /* wait_room() said there was one, nothing came since */
+		return false; /* wait_room() found one: cannot happen */
 	p->used = true;
 	p->c = c;
 	p->rep = *rep;
@@ -94,6 +94,7 @@ void wait_park(struct client *c, const struct mps_reply *rep,
 		p->deadline_ms = mps_now_ms() + timeout_ms;
 	c->pending++;
 	npending++;
+	return true;
 }
 
 static void pending_finish(int ep, struct pending *p, int err, const char *msg)
