@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
 	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool libsystemd-dev
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
-	python3 gnuplot-nox libxml2-utils
+	python3 gnuplot-nox libxml2-utils libcap2-bin
 	systemd dpkg-dev debhelper dh-python lintian systemd-container debootstrap"
 
 install_missing()

@@ -23,6 +23,12 @@
 int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		    int wait_ms);
 /*
+ * The same with @proof, a socket on which the caller did the privileged
+ * part of the request itself (op/proof.c), sent after @fd; -1: none.
+ */
+int mps_broker_call_proof(int fd, int proof, struct mps_req *req,
+			  struct mps_reply *rep, int wait_ms);
+/*
  * Was there no mpsockd to ask, or none to trust (nothing bound to its name
  * in this namespace, or a process other than root holding it)?  Told by a
  * call's result and its reply: mpsockd's own replies carry its version.
