@@ -52,6 +52,12 @@ struct mps_snapshot {
 };
 
 int mps_snapshot_take(int fd, struct mps_snapshot *snap);
+/*
+ * The head of a FULL_INFO reply as the kernel left it: the subflow count
+ * (which may exceed the arrays given), *@ti_size the tcp_info stride it
+ * used, or -EPROTO for a subflow_info stride other than ours.
+ */
+int mps_full_info_reply(const struct mptcp_full_info *mfi, __u32 *ti_size);
 void mps_snapshot_release(struct mps_snapshot *snap);
 /* What a failed MPTCP getsockopt on @fd means: EOPNOTSUPP, ENOSYS... */
 int mps_full_info_errno(int fd, int err);
@@ -117,6 +123,15 @@ struct mps_diag_subflow {
 	__u8 tcpi[256]; /* the kernel's tcp_info, see util/tcp_stats.h */
 	__u32 tcpi_len;
 };
+
+/*
+ * One answer of a dump or lookup: 1 when it describes an MPTCP socket (a
+ * subflow: one with MPTCP's ULP info), 0 when it is too short or not one,
+ * -EBADMSG when its attributes are malformed.
+ */
+int mps_diag_parse_msk(const struct nlmsghdr *nlh, struct mps_msk *out);
+int mps_diag_parse_subflow(const struct nlmsghdr *nlh,
+			   struct mps_diag_subflow *out);
 
 typedef int (*mps_msk_cb)(const struct mps_msk *m, void *data);
 typedef int (*mps_subflow_cb)(const struct mps_diag_subflow *sf, void *data);
