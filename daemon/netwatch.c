@@ -235,7 +235,9 @@ static int dump(int type, struct nw_state *st)
 	if (mnl_socket_sendto(d, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	while ((n = mnl_socket_recvfrom(d, buf, sizeof(buf))) > 0) {
-		r = mnl_cb_run(buf, n, seq, portid, msg_cb, st);
+		r = mps_nl_valid(buf, n)
+			    ? mnl_cb_run(buf, n, seq, portid, msg_cb, st)
+			    : (errno = EBADMSG, MNL_CB_ERROR);
 		if (r <= MNL_CB_STOP)
 			break;
 	}
@@ -522,7 +524,7 @@ void netwatch_readable(void)
 		/* > sizeof(buf): a message we could not read whole */
 		if (n > (ssize_t)sizeof(buf))
 			resync_request();
-		else if (n > 0)
+		else if (n > 0 && mps_nl_valid(buf, n))
 			mnl_cb_run(buf, n, 0, 0, msg_cb, cur);
 		else if (n < 0 && errno == ENOBUFS)
 			resync_request();

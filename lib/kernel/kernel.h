@@ -28,7 +28,18 @@ struct mps_nl_ack {
 	size_t msglen;
 };
 
-/* mnl_cb_run2() with the control callbacks filling @ack; as its result. */
+/*
+ * Whether every message of @buf lies within it.  libmnl's mnl_nlmsg_ok()
+ * compares a message's length as a signed int: one above INT_MAX passes,
+ * and mnl_nlmsg_next() then steps gigabytes on (found by tests/fuzz).  The
+ * kernel sends none; a buffer is checked whole anyway before libmnl walks
+ * it.
+ */
+bool mps_nl_valid(const void *buf, size_t len);
+/*
+ * mnl_cb_run2() with the control callbacks filling @ack; as its result
+ * (MNL_CB_ERROR with errno EBADMSG for a buffer that is not mps_nl_valid).
+ */
 int mps_nl_run(const void *buf, size_t len, unsigned int seq,
 	       unsigned int portid, mnl_cb_t cb, struct mps_nl_ack *ack);
 

@@ -6,6 +6,7 @@
  * runs no default handler once a control array is given, and its defaults
  * drop the kernel's text.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <linux/netlink.h>
@@ -69,9 +70,31 @@ static mnl_cb_t ack_ctl_cb[NLMSG_MIN_TYPE] = {
 	[NLMSG_DONE] = ack_done_cb,
 };
 
+bool mps_nl_valid(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	__u32 n;
+
+	while (len >= sizeof(struct nlmsghdr)) {
+		memcpy(&n, p, sizeof(n));
+		if (n < sizeof(struct nlmsghdr) || n > len)
+			return false;
+		n = NLMSG_ALIGN(n);
+		if (n >= len)
+			break;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
 int mps_nl_run(const void *buf, size_t len, unsigned int seq,
 	       unsigned int portid, mnl_cb_t cb, struct mps_nl_ack *ack)
 {
+	if (!mps_nl_valid(buf, len)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
 	return mnl_cb_run2(buf, len, seq, portid, cb, ack, ack_ctl_cb,
 			   NLMSG_MIN_TYPE);
 }

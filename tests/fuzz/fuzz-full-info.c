@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       : 0;
 	snap.count = cap;
 	for (i = 0; i < snap.count; i++) {
+		/* v4-mapped unmapped side by side: families may differ */
 		mps_snapshot_tuple(&snap, i, &l, &r);
-		FUZZ_ASSERT(l.ss_family == r.ss_family);
 		(void)mps_snapshot_live(&snap, i);
 	}
 	free(snap.info);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
 
+#include "kernel/kernel.h"
 #include "netwatch.h"
 #include "fuzz.h"
 
@@ -19,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct nw_addr a;
 	bool usable;
 
-	/* mnl_nlmsg_ok() reads the header: only aligned input gets there */
-	if ((uintptr_t)data % 4)
+	/* netwatch walks a datagram only once mps_nl_valid() passed it */
+	if ((uintptr_t)data % 4 || !mps_nl_valid(data, size))
 		return 0;
 	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		if (nw_parse_link(nlh, &l) == 0)
