@@ -14,7 +14,8 @@
 #              subflow backup
 #   server ns: veth s0 10.0.1.2/24 and 10.0.2.2/24, MPTCP sink on 5001
 #   1. the client connects 10.0.1.1 -> 10.0.1.2:5001: CREATED, ESTABLISHED,
-#      SUB_ESTABLISHED (10.0.2.1 id 2 backup -> 10.0.1.2); two subflows:
+#      SUB_ESTABLISHED (10.0.2.1 id 2 -> 10.0.1.2; its backup attribute is
+#      the peer's flag, 0; diag shows ours, BKUP_LOC); two subflows:
 #      full_info.bin, diag-msk.bin, diag-subflows.bin
 #   2. the server adds endpoint 10.0.2.2 id 5 signal: ANNOUNCED (rem_id 5)
 #   3. the server deletes it: REMOVED (rem_id 5)
