@@ -108,6 +108,8 @@ static void usage(void)
 		"       bench-pm rss -D PID [-n HOLD] [-N CHURN] [-c INFLIGHT] "
 		"HOST PORT\n"
 		"       bench-pm ready -D PID HOST PORT\n"
+		"       bench-pm scale [-n N] -a ADDR/LEN -d IFNAME -s PROBE_SRC "
+		"[-r CMD] HOST PORT\n"
 		"       bench-pm report join|failover FILE\n");
 	exit(64);
 }
@@ -1308,6 +1310,341 @@ static int cmd_rss(int argc, char **argv)
 	return 0;
 }
 
+/* ================================================================ scale */
+
+/*
+ * The path manager under load: N connections under "policy fullmesh",
+ * each with a subflow from the second address; that address is removed
+ * and added again, and the run times how long until every connection has
+ * lost its subflow from it (mpsockd's resets), then has one again.
+ * Meanwhile one thread asks mpsockd for its status (MPS_REQ_STATUS) in a
+ * loop, and another opens and closes a subflow of a probe connection of
+ * its own (claimed, so that the policy leaves it alone) and reads the
+ * SUB_CLOSED through mpsockd: how long a client request, and an event,
+ * wait behind the storm of actions.  -r gives a command run right after
+ * the address is added again (its routes), inside the timed window.
+ */
+struct scale_probe {
+	pthread_t th;
+	volatile bool stop, recording;
+	uint64_t *lat;
+	unsigned int n, cap;
+	/* the event probe's */
+	int fd;
+	__u32 token;
+	struct sockaddr_storage local, remote;
+	struct mpsock_events *ev;
+	unsigned int timeouts;
+};
+
+static void probe_note(struct scale_probe *p, uint64_t ns)
+{
+	if (!p->recording)
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 4096;
+		p->lat = realloc(p->lat, p->cap * sizeof(*p->lat));
+		if (!p->lat)
+			die("realloc");
+	}
+	p->lat[p->n++] = ns;
+}
+
+static void *status_loop(void *data)
+{
+	struct scale_probe *p = data;
+	struct mps_reply rep;
+	struct mps_req req;
+	uint64_t t0;
+	int err;
+
+	while (!p->stop) {
+		memset(&req, 0, sizeof(req));
+		req.type = MPS_REQ_STATUS;
+		t0 = now_ns();
+		err = mps_broker_call(-1, &req, &rep, 0);
+		if (err)
+			die_neg("status request to mpsockd", err);
+		probe_note(p, now_ns() - t0);
+		sleep_us(2000);
+	}
+	return NULL;
+}
+
+/* The next event of the probe's stream of @type, 2 s at most: 0 or -1. */
+static int probe_wait(struct scale_probe *p, __u32 type,
+		      struct mpsock_event *out)
+{
+	struct pollfd pfd = {.fd = mpsock_events_fd(p->ev), .events = POLLIN};
+	uint64_t until = now_ns() + 2000000000ull;
+
+	for (;;) {
+		while (mpsock_events_read(p->ev, out) == 0)
+			if (out->type == type)
+				return 0;
+		if (now_ns() >= until)
+			return -1;
+		poll(&pfd, 1, 100);
+	}
+}
+
+static void *event_loop(void *data)
+{
+	struct scale_probe *p = data;
+	struct mpsock_event e;
+	struct mps_genl *g;
+	char msg[256];
+	uint64_t t0;
+	int err;
+
+	err = mps_genl_cached(&g);
+	if (err)
+		die_neg("generic netlink", err);
+	while (!p->stop) {
+		err = mps_pm_subflow_create(g, p->token, &p->local, 0, 0,
+					    &p->remote, false, msg,
+					    sizeof(msg));
+		if (err ||
+		    probe_wait(p, MPSOCK_EVENT_SUBFLOW_ESTABLISHED, &e)) {
+			p->timeouts++;
+			sleep_us(10000);
+			continue;
+		}
+		/* SUBFLOW_DESTROY emits SUB_CLOSED inside the command */
+		t0 = now_ns();
+		err = mps_pm_subflow_destroy(g, p->token, &e.local, &e.remote,
+					     msg, sizeof(msg));
+		if (err || probe_wait(p, MPSOCK_EVENT_SUBFLOW_CLOSED, &e)) {
+			p->timeouts++;
+			continue;
+		}
+		probe_note(p, now_ns() - t0);
+		sleep_us(5000);
+	}
+	return NULL;
+}
+
+struct scale_state {
+	__u32 *tokens; /* sorted */
+	uint64_t *since; /* per connection: when first seen settled */
+	unsigned long n, have;
+	struct sockaddr_storage addr; /* the second address */
+	bool want; /* settled: a subflow from it (true), or none (false) */
+	uint64_t t0;
+};
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int scale_cb(const struct mps_diag_subflow *d, void *data)
+{
+	struct scale_state *s = data;
+	__u32 *t;
+
+	if (!mps_addr_equal(&d->sock.local, &s->addr, false))
+		return 0;
+	t = bsearch(&d->mptcp.token, s->tokens, s->n, sizeof(*t), cmp_u32);
+	if (t && d->sock.state == TCP_ESTABLISHED)
+		s->since[t - s->tokens] |= 1ull << 63; /* seen in this dump */
+	return 0;
+}
+
+/*
+ * Dumps until every connection is settled (60 s at most): returns the
+ * time it took, and each connection's time in s->since (from s->t0, to
+ * the dump that first showed it settled).
+ */
+static double scale_wait(struct scale_state *s)
+{
+	uint64_t now;
+	unsigned long i, settled;
+	int err;
+
+	for (i = 0; i < s->n; i++)
+		s->since[i] = 0;
+	for (;;) {
+		err = mps_diag_subflow_dump(scale_cb, s);
+		if (err)
+			die_neg("sock_diag dump", err);
+		now = now_ns();
+		settled = 0;
+		for (i = 0; i < s->n; i++) {
+			bool has = s->since[i] >> 63;
+			uint64_t t = s->since[i] & ~(1ull << 63);
+
+			if (has == s->want && !t)
+				t = now - s->t0;
+			else if (has != s->want)
+				t = 0;
+			s->since[i] = t;
+			settled += t != 0;
+		}
+		if (settled == s->n)
+			return (now - s->t0) / 1e6;
+		if (now - s->t0 > 60000000000ull) {
+			fprintf(stderr,
+				"bench-pm: %lu of %lu connections settled "
+				"after 60 s\n",
+				settled, s->n);
+			exit(2);
+		}
+		sleep_us(5000);
+	}
+}
+
+static void scale_print(const char *what, struct scale_state *s, double ms)
+{
+	struct stats st = stats_of(s->since, (unsigned int)s->n);
+
+	printf("scale %s connections=%lu all_ms=%.1f conn_p50_ms=%.1f "
+	       "conn_p99_ms=%.1f\n",
+	       what, s->n, ms, st.p50 / 1e3, st.p99 / 1e3);
+}
+
+static void probe_print(const char *what, struct scale_probe *p)
+{
+	struct stats st;
+
+	if (!p->n) {
+		printf("scale %s during=remove+add n=0\n", what);
+		return;
+	}
+	st = stats_of(p->lat, p->n);
+	printf("scale %s during=remove+add n=%u p50_us=%.0f p99_us=%.0f "
+	       "max_us=%.0f\n",
+	       what, st.n, st.p50, st.p99, st.max);
+}
+
+static void ip_addr(const char *verb, const char *cidr, const char *dev)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ip addr %s %s dev %s", verb, cidr, dev);
+	if (system(cmd))
+		die(cmd);
+}
+
+static int cmd_scale(int argc, char **argv)
+{
+	struct scale_probe status = {0}, events = {0};
+	struct scale_state s = {0};
+	const char *cidr = NULL, *dev = NULL, *probe_src = NULL, *after = NULL;
+	unsigned long n = 10000, i;
+	struct churner ch;
+	struct cslot *slots;
+	char addr[64], *slash;
+	double ms;
+	uint64_t t0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:a:d:s:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			n = parse_uint(optarg, 1000000, usage);
+			break;
+		case 'a':
+			cidr = optarg;
+			break;
+		case 'd':
+			dev = optarg;
+			break;
+		case 's':
+			probe_src = optarg;
+			break;
+		case 'r':
+			after = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2 || !n || !cidr || !dev || !probe_src)
+		usage();
+	snprintf(addr, sizeof(addr), "%s", cidr);
+	slash = strchr(addr, '/');
+	if (slash)
+		*slash = '\0';
+	/* the event stream and the claim through mpsockd, as a user's */
+	setenv("MPSOCK_USE_BROKER", "1", 1);
+	memset(&ch, 0, sizeof(ch));
+	parse_addr(argv[optind], parse_uint(argv[optind + 1], 65535, usage),
+		   &ch.srv, &ch.slen);
+	parse_addr(addr, 0, &s.addr, &(socklen_t){0});
+	raise_nofile(n + 256);
+	ch.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ch.ep < 0)
+		die("epoll_create1");
+	slots = calloc(n, sizeof(*slots));
+	s.tokens = calloc(n, sizeof(*s.tokens));
+	s.since = calloc(n, sizeof(*s.since));
+	if (!slots || !s.tokens || !s.since)
+		die("calloc");
+
+	t0 = now_ns();
+	drive(&ch, slots, n, n, 64, false, NULL, NULL);
+	for (i = 0; i < n; i++)
+		if (mps_conn_token(slots[i].fd, &s.tokens[s.n]) == 0)
+			s.n++;
+	qsort(s.tokens, s.n, sizeof(*s.tokens), cmp_u32);
+	printf("# %lu connections established in %.2f s (%lu fell back to "
+	       "TCP)\n",
+	       ch.done, (now_ns() - t0) / 1e9, ch.fallbacks);
+	s.want = true;
+	s.t0 = t0;
+	ms = scale_wait(&s);
+	printf("# every one with a subflow from %s %.0f ms after the first "
+	       "connect()\n",
+	       addr, ms);
+
+	/* the event probe: a connection of its own, claimed */
+	events.fd = connect_mptcp(argv[optind], argv[optind + 1]);
+	echo_once(events.fd);
+	if (mps_conn_token(events.fd, &events.token))
+		die("the probe connection's token (it fell back to TCP?)");
+	if (mpsock_set_mode(events.fd, MPSOCK_MODE_MANUAL))
+		die("claiming the probe connection");
+	events.ev = mpsock_events_open(events.fd);
+	if (!events.ev)
+		die("mpsock_events_open (through mpsockd)");
+	parse_addr(probe_src, 0, &events.local, &(socklen_t){0});
+	events.remote = ch.srv;
+	if (pthread_create(&status.th, NULL, status_loop, &status) ||
+	    pthread_create(&events.th, NULL, event_loop, &events))
+		die("pthread_create");
+	sleep_us(200000);
+
+	status.recording = events.recording = true;
+	s.want = false;
+	s.t0 = now_ns();
+	ip_addr("del", cidr, dev);
+	ms = scale_wait(&s);
+	scale_print("remove", &s, ms);
+	s.want = true;
+	s.t0 = now_ns();
+	ip_addr("add", cidr, dev);
+	/* what else comes with the address (its routes), as a host adds it */
+	if (after && system(after))
+		die(after);
+	ms = scale_wait(&s);
+	scale_print("add", &s, ms);
+	status.recording = events.recording = false;
+	status.stop = events.stop = true;
+	pthread_join(status.th, NULL);
+	pthread_join(events.th, NULL);
+	probe_print("status_request", &status);
+	probe_print("event_delivery", &events);
+	if (events.timeouts)
+		printf("# the event probe missed %u open/close rounds\n",
+		       events.timeouts);
+	for (i = 0; i < n; i++)
+		conn_reset(&slots[i]);
+	return 0;
+}
+
 /* ================================================================ ready */
 
 /* How many times PID has been scheduled in (/proc/PID/schedstat). */
@@ -1627,5 +1964,7 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ready"))
 		return cmd_ready(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "scale"))
+		return cmd_scale(argc - 1, argv + 1);
 	usage();
 }

@@ -3,7 +3,7 @@
 #
 # The path-manager benchmark: mpsockd as the namespace's path manager
 # against the kernel's own (in-kernel) path manager, in one run, on the
-# test network (tests/lib/testnet.sh).  Three sections:
+# test network (tests/lib/testnet.sh).  Four sections:
 #
 #   1. connect() to the second subflow established, p50 and p99 over
 #      PM_JOIN_CONNS connections each: (a) the in-kernel PM (client
@@ -28,13 +28,23 @@
 #      PM_CHURN_CONNS connections opened and closed: VmRSS, and its CPU
 #      time (utime + stime) per connection.  Target: back to the idle
 #      figure.
+#   4. Scale (not run by default: -s 4): PM_SCALE_CONNS connections (-n)
+#      under mpsockd with "policy fullmesh", each with its cell subflow;
+#      the client's cell address is removed, then added again (with its
+#      table 102 routes): the time until every connection has lost its
+#      cell subflow, then has one again (all, and each connection's p50 and
+#      p99, read by sock_diag dumps every 5 ms), and meanwhile the p50/p99
+#      of a status request to mpsockd (MPS_REQ_STATUS, every 2 ms) and of
+#      an event's delivery through mpsockd (a claimed probe connection's
+#      SUB_CLOSED, from the SUBFLOW_DESTROY that emits it to its read).
 #
 # Each (b) uses a fresh mpsockd (bench/lib.sh's bench_start_mpsockd with
 # MPSOCKD_CONF), first probed with "bench-pm ready" until it reacts to a
 # connection's events.  bench/README.md defines every figure.
 #
 # Usage (as root, after "ninja -C build"):
-#   bench/run-pm.sh [-s SECTIONS]     e.g. -s 13: sections 1 and 3 only
+#   bench/run-pm.sh [-s SECTIONS] [-n N]   e.g. -s 13: sections 1 and 3
+#                                          only; -n: PM_SCALE_CONNS
 #
 # Environment (the counts are printed at the start):
 #   PM_JOIN_CONNS       section 1, timed connections per path manager (400)
@@ -46,6 +56,7 @@
 #   PM_HOLD_CONNS       section 3, live connections (10000)
 #   PM_CHURN_CONNS      section 3, connections opened and closed (100000)
 #   PM_CHURN_INFLIGHT   section 3, connections being opened at once (64)
+#   PM_SCALE_CONNS      section 4, connections (10000; -n sets it)
 #   MPSOCK_BENCH_PM     bench-pm binary (default build/bench/bench-pm)
 #   MPSOCKD             mpsockd binary (default build/daemon/mpsockd)
 #   MPSOCK_TESTSRV      echo server (default build/tests/tools/mpsock-testsrv)
@@ -70,26 +81,29 @@ PM_SHAPES=${PM_SHAPES:-policy plain}
 PM_HOLD_CONNS=${PM_HOLD_CONNS:-10000}
 PM_CHURN_CONNS=${PM_CHURN_CONNS:-100000}
 PM_CHURN_INFLIGHT=${PM_CHURN_INFLIGHT:-64}
+PM_SCALE_CONNS=${PM_SCALE_CONNS:-10000}
 SECTIONS=123
 STREAM_PORT=5301
 
 usage()
 {
-	echo "usage: $0 [-s SECTIONS]   (SECTIONS: digits of 1, 2, 3; default 123)" >&2
+	echo "usage: $0 [-s SECTIONS] [-n N]   (SECTIONS: digits of 1, 2, 3, 4;" \
+		"default 123; N: section 4's connections)" >&2
 	exit 64
 }
 
-while getopts "s:h" opt; do
+while getopts "s:n:h" opt; do
 	case $opt in
 	s) SECTIONS=$OPTARG ;;
+	n) PM_SCALE_CONNS=$OPTARG ;;
 	*) usage ;;
 	esac
 done
 shift $((OPTIND - 1))
 (($# == 0)) || usage
-[[ $SECTIONS =~ ^[123]+$ ]] || usage
+[[ $SECTIONS =~ ^[1234]+$ ]] || usage
 for var in PM_JOIN_CONNS PM_JOIN_ROUNDS PM_JOIN_WARMUP PM_FAILOVER_REPS \
-	PM_HOLD_CONNS PM_CHURN_CONNS PM_CHURN_INFLIGHT; do
+	PM_HOLD_CONNS PM_CHURN_CONNS PM_CHURN_INFLIGHT PM_SCALE_CONNS; do
 	if [[ ! ${!var} =~ ^[0-9]+$ ]]; then
 		echo "run-pm: $var must be a number, not '${!var}'" >&2
 		exit 64
@@ -106,6 +120,7 @@ section() { [[ $SECTIONS == *"$1"* ]]; }
 # The echo server (started by the testnet, inheriting this limit) and the
 # benchmark hold PM_HOLD_CONNS descriptors each.
 NOFILE=$((PM_HOLD_CONNS + PM_CHURN_INFLIGHT + 4096))
+((PM_SCALE_CONNS + 4096 > NOFILE)) && NOFILE=$((PM_SCALE_CONNS + 4096))
 if (($(ulimit -Hn) < NOFILE)); then
 	ulimit -Hn "$NOFILE" || exit 1
 fi
@@ -282,7 +297,7 @@ echo "# bench-pm: kernel $(uname -r), $(nproc) CPUs; client $TESTNET_CLI_WIFI4 (
 echo "# PM_JOIN_CONNS=$PM_JOIN_CONNS PM_JOIN_ROUNDS=$PM_JOIN_ROUNDS" \
 	"PM_JOIN_WARMUP=$PM_JOIN_WARMUP PM_FAILOVER_REPS=$PM_FAILOVER_REPS" \
 	"PM_RATE=$PM_RATE PM_HOLD_CONNS=$PM_HOLD_CONNS PM_CHURN_CONNS=$PM_CHURN_CONNS" \
-	"PM_CHURN_INFLIGHT=$PM_CHURN_INFLIGHT"
+	"PM_CHURN_INFLIGHT=$PM_CHURN_INFLIGHT PM_SCALE_CONNS=$PM_SCALE_CONNS"
 rc=0
 T_START=$SECONDS
 
@@ -401,6 +416,26 @@ if ((rc == 0)) && section 3; then
 	cli_exec "$BENCH" rss -D "$MPSOCKD_PID" -n "$PM_HOLD_CONNS" -N "$PM_CHURN_CONNS" \
 		-c "$PM_CHURN_INFLIGHT" "$SRV" "$TESTNET_MPTCP_PORT" || rc=1
 	echo "# section 3: $((SECONDS - T3)) s"
+fi
+
+# ------------------------------------------------------------- section 4
+if ((rc == 0)) && section 4; then
+	T4=$SECONDS
+	echo
+	echo "== 4. scale: $PM_SCALE_CONNS connections under mpsockd (policy" \
+		"fullmesh); $TESTNET_CLI_CELL4 removed from cell, then added again" \
+		"with its table 102 routes"
+	echo "# all_ms: until every connection is settled; conn_p50/p99_ms: each" \
+		"connection's, from the change to the dump (every 5 ms) that showed it;" \
+		"status_request, event_delivery: during both changes"
+	use_mpsockd "policy fullmesh"
+	cli_exec "$BENCH" scale -n "$PM_SCALE_CONNS" -a "$TESTNET_CLI_CELL4/24" \
+		-d cell -s "$TESTNET_CLI_WIFI4" \
+		-r "ip route replace 10.0.2.0/24 dev cell src $TESTNET_CLI_CELL4 table 102 &&
+		    ip route replace default via $TESTNET_SRV_CELL4 dev cell table 102" \
+		"$SRV" "$TESTNET_MPTCP_PORT" || rc=1
+	mpsockd_stop
+	echo "# section 4: $((SECONDS - T4)) s"
 fi
 
 echo

@@ -33,7 +33,7 @@
 #include "log.h"
 #include "mpsockd.h"
 #include "notify.h"
-#include "policy.h"
+#include "pm.h"
 
 #define MAX_PENDING_PER_CLIENT 8
 #define OPEN_WAIT_MAX_MS 120000

@@ -8,258 +8,185 @@
  * an address or a link goes away (its subflows are reset at once and the
  * peer told with RM_ADDR), and how failed attempts back off.
  *
- * Everything it knows comes from the kernel's events, rtnetlink and, at
- * start and after lost events, sock_diag; nothing is assumed to have
- * worked until an event says so.  State per connection is a fixed-size
- * record, freed when the connection closes.
+ * Each decision changes the records (pm_model.h) as if its actions had
+ * worked, and queues them; the outcome comes back through pol_opened()
+ * and pol_backup_done(), which undo what failed.  Nothing is assumed to
+ * have been established until an event says so.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
-#include <malloc.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <arpa/inet.h>
+#include <syslog.h>
+#include <netinet/tcp.h>
+#include <linux/mptcp.h>
 
-#include "endpoints.h"
-#include "op/op.h"
-#include "log.h"
-#include "netwatch.h"
+#include "mpsock.h"
+#include "kernel/kernel.h"
+#include "util/util.h"
 #include "policy.h"
-#include "policy_state.h"
-#include "route.h"
-#include "util/tcp_stats.h"
 
-#define PM_MAX_SF 9 /* the initial subflow and 8 more, the kernel's limit */
-#define PM_MAX_REM 4
-#define PM_MAX_TRY 16
-#define PM_TOMBSTONES 64
-#define PM_BUCKETS 4096
 /* a new best path must be this much faster to take over (interactive) */
 #define RANK_HYSTERESIS 0.8
 /* ... and this much in absolute terms: no switching on noise */
 #define RANK_MIN_GAIN_US 5000
 /* a subflow that lived this long was not a failed attempt */
 #define SF_HEALTHY_MS 10000
-/* the endpoint table is read again this often (the kernel tells nothing) */
-#define EP_REFRESH_MS 2000
+/* an attempt younger than this may be missing from a dump */
+#define SF_ATTEMPT_MS 2000
 
-/* An address and port, compactly: 10,000 connections hold many. */
-struct paddr {
-	__u8 family;
-	__be16 port;
-	__u8 a[16];
-};
+/* ------------------------------------------------------------ the queue */
 
-struct pm_sf {
-	struct paddr local, remote;
-	long since_ms;
-	__u32 rtt_us; /* interactive mode: from the last ranking */
-	__u32 rtt_age_ms; /* how long ago it last had an ACK */
-	int ifindex; /* the device it is bound to, 0 if none */
-	int egress; /* the interface it leaves through, 0 if unknown */
-	__u8 loc_id;
-	bool up; /* established; else an attempt of ours */
-	bool backup;
-	bool seen; /* rediscovery: still in the kernel's list */
-};
-
-struct pm_try {
-	struct paddr local, remote;
-	__u8 fails;
-	bool noroute; /* no route through the address's interface */
-	long next_ms;
-};
-
-struct pm_conn {
-	struct pm_conn *next;
-	__u32 token;
-	__u8 mode; /* MPSOCK_MODE_* */
-	bool server_side, established, announced;
-	bool foreign; /* under another path manager: nothing to do */
-	bool init_remote_gone; /* the peer withdrew its first address */
-	bool seen; /* rediscovery: still a connection */
-	bool cookie_checked;
-	__u8 nsf, nrem, ntry;
-	struct paddr init_local, init_remote;
-	struct pm_sf sf[PM_MAX_SF];
-	struct paddr rem[PM_MAX_REM];
-	__u8 rem_id[PM_MAX_REM];
-	struct pm_try tries[PM_MAX_TRY];
-	long retry_at; /* the soonest retry, 0 if none */
-};
-
-static struct pm_conn *buckets[PM_BUCKETS];
-static unsigned int nconns;
-static struct mpsd_config cfg;
-static long next_rank_ms, next_ep_ms;
-static long retry_soonest; /* the soonest retry of any connection, 0: none */
-
-/*
- * Subflows we reset: their SUB_CLOSED comes later, on another socket than
- * the rtnetlink news that made us act, and must not be taken for the end
- * of a new attempt over the same addresses.
- */
-static struct {
-	__u32 token;
-	struct paddr local, remote;
-} tombstones[PM_TOMBSTONES];
-static unsigned int tomb_next;
-
-/*
- * Connections that closed: the kernel can report a connection's CLOSED
- * before its ESTABLISHED (one that dies during the handshake), which must
- * not bring a record back.
- */
-#define PM_CLOSED_RING 256
-static __u32 closed_ring[PM_CLOSED_RING];
-static unsigned int closed_next;
-
-static bool recently_closed(__u32 token)
+struct pm_action *pm_actions_push(struct pm_actions *q)
 {
-	unsigned int i;
+	struct pm_action *v;
 
-	for (i = 0; i < PM_CLOSED_RING; i++)
-		if (closed_ring[i] == token)
-			return true;
-	return false;
+	if (q->head && q->head == q->n)
+		q->head = q->n = 0;
+	if (q->n == q->cap) {
+		/* the done ones at the front make room first */
+		if (q->head > q->cap / 2) {
+			memmove(q->v, q->v + q->head,
+				sizeof(*v) * (q->n - q->head));
+			q->n -= q->head;
+			q->head = 0;
+		} else {
+			unsigned int cap = q->cap ? q->cap * 2 : 64;
+
+			v = realloc(q->v, sizeof(*v) * cap);
+			if (!v)
+				return NULL;
+			q->v = v;
+			q->cap = cap;
+		}
+	}
+	v = &q->v[q->n++];
+	memset(v, 0, sizeof(*v));
+	return v;
 }
 
-static void retry_at(struct pm_conn *c, long when)
+void pm_actions_reset(struct pm_actions *q)
 {
-	if (!c->retry_at || when < c->retry_at)
-		c->retry_at = when;
-	if (!retry_soonest || when < retry_soonest)
-		retry_soonest = when;
+	q->head = q->n = 0;
 }
 
-static long now_ms(void)
+void pm_actions_free(struct pm_actions *q)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+	free(q->v);
+	memset(q, 0, sizeof(*q));
 }
 
-/* ------------------------------------------------------------ addresses */
-
-static void paddr_from(struct paddr *p, const struct sockaddr_storage *in)
+const char *pm_action_str(const struct pm_action *a, char *buf, size_t len)
 {
-	struct sockaddr_storage ss = *in;
+	static const char *const names[] = {
+		[PM_ACT_OPEN] = "open",		[PM_ACT_BACKUP] = "backup",
+		[PM_ACT_RESET] = "reset",	[PM_ACT_WITHDRAW] = "withdraw",
+		[PM_ACT_ANNOUNCE] = "announce",
+	};
+	char l[64], r[64];
 
-	mps_addr_unmap(&ss);
-	memset(p, 0, sizeof(*p));
-	p->family = ss.ss_family;
-	p->port = mps_addr_port(&ss);
-	if (ss.ss_family == AF_INET)
-		memcpy(p->a, &((struct sockaddr_in *)&ss)->sin_addr, 4);
-	else if (ss.ss_family == AF_INET6)
-		memcpy(p->a, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
-}
-
-static void paddr_to(const struct paddr *p, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	ss->ss_family = p->family;
-	if (p->family == AF_INET)
-		memcpy(&((struct sockaddr_in *)ss)->sin_addr, p->a, 4);
-	else
-		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, p->a, 16);
-	mps_addr_set_port(ss, p->port);
-}
-
-static bool paddr_eq(const struct paddr *x, const struct paddr *y, bool ports)
-{
-	return x->family == y->family && !memcmp(x->a, y->a, 16) &&
-	       (!ports || x->port == y->port);
-}
-
-static const char *paddr_str(const struct paddr *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(p->family, p->a, a, sizeof(a));
-	snprintf(buf, len, p->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
-		 ntohs(p->port));
+	paddr_str(&a->local, l, sizeof(l));
+	paddr_str(&a->remote, r, sizeof(r));
+	switch (a->type) {
+	case PM_ACT_OPEN:
+		snprintf(buf, len, "%08x open %s -> %s id %u dev %d%s",
+			 a->token, l, r, a->id, a->ifindex,
+			 a->backup ? " backup" : "");
+		break;
+	case PM_ACT_BACKUP:
+		snprintf(buf, len, "%08x %s %s -> %s", a->token,
+			 a->backup ? "backup" : "active", l, r);
+		break;
+	case PM_ACT_RESET:
+		snprintf(buf, len, "%08x reset %s -> %s dev %d", a->token, l, r,
+			 a->ifindex);
+		break;
+	case PM_ACT_WITHDRAW:
+	case PM_ACT_ANNOUNCE:
+		snprintf(buf, len, "%08x %s %s id %u", a->token, names[a->type],
+			 l, a->id);
+		break;
+	default:
+		snprintf(buf, len, "%08x ?%u", a->token, a->type);
+	}
 	return buf;
 }
 
-/* The rule of the interface an address is on. */
+/* ------------------------------------------------------------ the host */
+
+static long now(const struct policy *p)
+{
+	return p->env->now_ms(p->env->ctx);
+}
+
+__attribute__((format(printf, 3, 4))) static void
+plog(struct policy *p, int prio, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p->env->log(p->env->ctx, prio, msg);
+}
+
+static const struct nw_link *link_of(const struct policy *p, int ifindex)
+{
+	return p->env->link(p->env->ctx, ifindex);
+}
+
+static int paddr_ifindex(const struct policy *p, const struct paddr *a)
+{
+	struct sockaddr_storage ss;
+
+	paddr_to(a, &ss);
+	return p->env->addr_ifindex(p->env->ctx, &ss);
+}
+
+static const struct mps_local_id *ep_of(const struct policy *p,
+					const struct paddr *a)
+{
+	const struct ep_table *t = p->env->endpoints(p->env->ctx);
+	struct paddr e;
+	unsigned int i;
+
+	for (i = 0; t && i < t->n; i++) {
+		paddr_from(&e, &t->ep[i].addr);
+		if (paddr_eq(&e, a, false))
+			return &t->ep[i];
+	}
+	return NULL;
+}
+
 /*
  * The rule of the interface an address is on; under the endpoints policy
  * an endpoint with the backup flag makes it a backup address too.
  */
-static enum mpsd_if_use addr_use(const struct paddr *p)
+static enum mpsd_if_use addr_use(const struct policy *p, const struct paddr *a)
 {
 	const struct mps_local_id *ep;
-	struct sockaddr_storage ss;
-	const struct nw_link *l;
+	const struct nw_link *l = link_of(p, paddr_ifindex(p, a));
 	enum mpsd_if_use use;
 
-	paddr_to(p, &ss);
-	l = netwatch_link(netwatch_addr_ifindex(&ss));
-	use = l ? mpsd_config_if_use(&cfg, l->name) : MPSD_IF_USE;
-	if (use == MPSD_IF_USE && cfg.policy == MPSD_POLICY_ENDPOINTS &&
-	    (ep = endpoint_of(&ss)) && (ep->flags & MPTCP_PM_ADDR_FLAG_BACKUP))
+	use = l ? mpsd_config_if_use(&p->cfg, l->name) : MPSD_IF_USE;
+	if (use == MPSD_IF_USE && p->cfg.policy == MPSD_POLICY_ENDPOINTS &&
+	    (ep = ep_of(p, a)) && (ep->flags & MPTCP_PM_ADDR_FLAG_BACKUP))
 		use = MPSD_IF_BACKUP;
 	return use;
 }
 
-/* ---------------------------------------------------------- connections */
-
-static unsigned int bucket_of(__u32 token)
+static void log_fail(struct policy *p, const struct pm_conn *c,
+		     const char *what, int err, const char *msg)
 {
-	return (token * 2654435761u) >> 20 & (PM_BUCKETS - 1);
+	plog(p, LOG_WARNING, "policy: %08x: %s: %s%s%s", c->token, what,
+	     strerror(-err), msg && msg[0] ? ": " : "", msg ? msg : "");
 }
 
-static struct pm_conn *conn_find(__u32 token)
-{
-	struct pm_conn *c;
+/* --------------------------------------------------------- connections */
 
-	for (c = buckets[bucket_of(token)]; c; c = c->next)
-		if (c->token == token)
-			return c;
-	return NULL;
-}
-
-static struct pm_conn *conn_get(__u32 token)
-{
-	struct pm_conn *c = conn_find(token);
-	unsigned int b = bucket_of(token);
-
-	if (c || !token)
-		return c;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return NULL;
-	c->token = token;
-	c->mode = policy_state_mode(token);
-	c->next = buckets[b];
-	buckets[b] = c;
-	nconns++;
-	return c;
-}
-
-static void conn_free(__u32 token)
-{
-	struct pm_conn **pp = &buckets[bucket_of(token)], *c;
-
-	for (; (c = *pp); pp = &c->next) {
-		if (c->token == token) {
-			*pp = c->next;
-			free(c);
-			/* a burst of connections is gone: give the memory back
-			 */
-			if (!--nconns)
-				malloc_trim(0);
-			return;
-		}
-	}
-}
-
-static enum mpsd_mode conn_mode(const struct pm_conn *c)
+static enum mpsd_mode conn_mode(const struct policy *p, const struct pm_conn *c)
 {
 	switch (c->mode) {
 	case MPSOCK_MODE_AGGREGATE:
@@ -269,7 +196,7 @@ static enum mpsd_mode conn_mode(const struct pm_conn *c)
 	case MPSOCK_MODE_INTERACTIVE:
 		return MPSD_MODE_INTERACTIVE;
 	default:
-		return cfg.mode;
+		return p->cfg.mode;
 	}
 }
 
@@ -278,129 +205,111 @@ static bool conn_managed(const struct pm_conn *c)
 	return c->established && !c->foreign && c->mode != MPSOCK_MODE_MANUAL;
 }
 
-static struct pm_sf *sf_find(struct pm_conn *c, const struct paddr *l,
-			     const struct paddr *r)
+static struct pm_conn *conn_get(struct policy *p, __u32 token)
 {
-	unsigned int i;
+	bool fresh;
+	struct pm_conn *c = pm_conn_get(&p->m, token, &fresh);
 
-	for (i = 0; i < c->nsf; i++)
-		if (paddr_eq(&c->sf[i].local, l, true) &&
-		    paddr_eq(&c->sf[i].remote, r, r->port != 0))
-			return &c->sf[i];
-	/* an attempt of ours, whose source port the kernel chose */
-	for (i = 0; i < c->nsf; i++)
-		if (!c->sf[i].up && !c->sf[i].local.port &&
-		    paddr_eq(&c->sf[i].local, l, false) &&
-		    paddr_eq(&c->sf[i].remote, r, true))
-			return &c->sf[i];
-	return NULL;
+	if (c && fresh)
+		c->mode = p->env->saved_mode(p->env->ctx, token);
+	return c;
 }
 
-static struct pm_sf *sf_add(struct pm_conn *c, const struct paddr *l,
-			    const struct paddr *r)
+static void retry_at(struct policy *p, struct pm_conn *c, long when)
 {
-	struct pm_sf *sf;
-
-	if (c->nsf == PM_MAX_SF)
-		return NULL;
-	sf = &c->sf[c->nsf++];
-	memset(sf, 0, sizeof(*sf));
-	sf->local = *l;
-	sf->remote = *r;
-	sf->since_ms = now_ms();
-	return sf;
-}
-
-static void sf_remove(struct pm_conn *c, struct pm_sf *sf)
-{
-	*sf = c->sf[--c->nsf];
-}
-
-static struct pm_try *try_find(struct pm_conn *c, const struct paddr *l,
-			       const struct paddr *r, bool create)
-{
-	unsigned int i, oldest = 0;
-
-	for (i = 0; i < c->ntry; i++)
-		if (paddr_eq(&c->tries[i].local, l, false) &&
-		    paddr_eq(&c->tries[i].remote, r, true))
-			return &c->tries[i];
-	if (!create)
-		return NULL;
-	if (c->ntry < PM_MAX_TRY) {
-		i = c->ntry++;
-	} else {
-		/* the one whose pause ends first (ended ones first of all) */
-		for (i = 1; i < PM_MAX_TRY; i++)
-			if (c->tries[i].next_ms < c->tries[oldest].next_ms)
-				oldest = i;
-		i = oldest;
-	}
-	memset(&c->tries[i], 0, sizeof(c->tries[i]));
-	c->tries[i].local = *l;
-	c->tries[i].local.port = 0;
-	c->tries[i].remote = *r;
-	return &c->tries[i];
+	if (!c->retry_at || when < c->retry_at)
+		c->retry_at = when;
+	if (!p->retry_soonest || when < p->retry_soonest)
+		p->retry_soonest = when;
 }
 
 /* A failed attempt: the next one waits, twice as long each time. */
-static struct pm_try *try_failed(struct pm_conn *c, const struct paddr *l,
-				 const struct paddr *r)
+static struct pm_try *try_failed(struct policy *p, struct pm_conn *c,
+				 const struct paddr *l, const struct paddr *r)
 {
-	struct pm_try *t = try_find(c, l, r, true);
-	unsigned long delay = cfg.backoff_min_ms;
+	struct pm_try *t = pm_try_find(c, l, r, true);
+	unsigned long delay = p->cfg.backoff_min_ms;
 	unsigned int i;
 
 	if (t->fails < 30)
 		t->fails++;
-	for (i = 1; i < t->fails && delay < cfg.backoff_max_ms; i++)
+	for (i = 1; i < t->fails && delay < p->cfg.backoff_max_ms; i++)
 		delay *= 2;
-	if (delay > cfg.backoff_max_ms)
-		delay = cfg.backoff_max_ms;
-	t->next_ms = now_ms() + delay;
-	retry_at(c, t->next_ms);
+	if (delay > p->cfg.backoff_max_ms)
+		delay = p->cfg.backoff_max_ms;
+	t->next_ms = now(p) + delay;
+	retry_at(p, c, t->next_ms);
 	return t;
 }
 
-static bool try_allowed(struct pm_conn *c, const struct paddr *l,
-			const struct paddr *r, long now)
+static bool try_allowed(struct policy *p, struct pm_conn *c,
+			const struct paddr *l, const struct paddr *r,
+			long t_now)
 {
-	struct pm_try *t = try_find(c, l, r, false);
+	struct pm_try *t = pm_try_find(c, l, r, false);
 
-	if (!t || t->next_ms <= now)
+	if (!t || t->next_ms <= t_now)
 		return true;
-	retry_at(c, t->next_ms);
+	retry_at(p, c, t->next_ms);
 	return false;
 }
 
-/* --------------------------------------------------------------- acting */
-
-static void log_fail(const struct pm_conn *c, const char *what, int err,
-		     const char *msg)
+static struct pm_action *act(struct policy *p, const struct pm_conn *c,
+			     enum pm_act type)
 {
-	mpsd_log(LOG_WARNING, "policy: %08x: %s: %s%s%s", c->token, what,
-		 strerror(-err), msg[0] ? ": " : "", msg);
+	struct pm_action *a = pm_actions_push(p->out);
+
+	if (!a) {
+		plog(p, LOG_ERR, "policy: %08x: no memory for an action",
+		     c->token);
+		return NULL;
+	}
+	a->type = type;
+	a->token = c->token;
+	return a;
 }
 
-static void set_backup(struct pm_conn *c, struct pm_sf *sf, bool backup)
+/* ------------------------------------------------------------- subflows */
+
+/* MP_PRIO, if it changes anything; believed done until told otherwise. */
+static void set_backup(struct policy *p, struct pm_conn *c, struct pm_sf *sf,
+		       bool backup)
 {
-	struct sockaddr_storage l, r;
-	char msg[MPS_MSG_LEN] = "";
-	struct mps_genl *g;
-	int err;
+	struct pm_action *a;
 
 	if (sf->backup == backup || !sf->up)
 		return;
-	paddr_to(&sf->local, &l);
-	paddr_to(&sf->remote, &r);
-	err = mps_genl_cached(&g);
-	if (!err)
-		err = mps_pm_set_backup(g, c->token, &l, &r, backup, msg,
-					sizeof(msg));
-	if (err)
-		log_fail(c, "set backup", err, msg);
-	else
-		sf->backup = backup;
+	a = act(p, c, PM_ACT_BACKUP);
+	if (!a)
+		return;
+	a->local = sf->local;
+	a->remote = sf->remote;
+	a->backup = backup;
+	sf->backup = backup;
+}
+
+/*
+ * The id the kernel's table gives @l for this connection: the one it has,
+ * 0 for the first subflow's address (the kernel's id for it), else the
+ * lowest free one; the actuator asks the kernel if it disagrees.
+ */
+static int local_id(struct pm_conn *c, const struct paddr *l)
+{
+	unsigned int i;
+	int id = pm_id_of(c, l);
+
+	if (id >= 0)
+		return id;
+	if (paddr_eq(l, &c->init_local, false)) {
+		for (i = 0; i < c->nids && c->ids[i].id; i++)
+			;
+		if (i == c->nids)
+			return 0;
+	}
+	id = pm_id_free(c);
+	if (id > 0)
+		pm_id_note(c, l, id);
+	return id;
 }
 
 /*
@@ -410,79 +319,63 @@ static void set_backup(struct pm_conn *c, struct pm_sf *sf, bool backup)
  * and opened only if a route through it reaches the peer.  A pair without
  * one waits, as a failed attempt does, until routes change.
  */
-static void open_subflow_as(struct pm_conn *c, const struct paddr *l,
-			    const struct paddr *r, bool backup,
-			    const struct mps_local_id *ep)
+static void open_subflow(struct policy *p, struct pm_conn *c,
+			 const struct paddr *l, const struct paddr *r,
+			 bool backup, const struct mps_local_id *ep)
 {
-	struct sockaddr_storage local, remote, initial;
-	char msg[MPS_MSG_LEN] = "", a[64], b[64], what[224];
-	struct pm_try *t = try_find(c, l, r, false);
-	int id, err, ifindex, egress;
-	struct mps_genl *g;
+	struct sockaddr_storage local, remote;
+	struct pm_try *t = pm_try_find(c, l, r, false);
+	int id, ifindex, egress;
+	struct pm_action *a;
 	struct pm_sf *sf;
+	char sa[64], sb[64];
 
 	paddr_to(l, &local);
 	paddr_to(r, &remote);
-	paddr_to(&c->init_local, &initial);
 	/* an endpoint's device, as "dev" gives it, or the address's own */
-	ifindex =
-		ep && ep->ifindex ? ep->ifindex : netwatch_addr_ifindex(&local);
-	egress = ifindex ? route_egress(&local, &remote, ifindex) : 0;
+	ifindex = ep && ep->ifindex ? ep->ifindex : paddr_ifindex(p, l);
+	egress = ifindex ? p->env->egress(p->env->ctx, &local, &remote, ifindex)
+			 : 0;
 	if (!egress && ifindex) {
 		if (!t || !t->noroute) {
-			snprintf(what, sizeof(what),
-				 "open %s -> %s: no route through %s, not "
-				 "tried until routes change",
-				 paddr_str(l, a, sizeof(a)),
-				 paddr_str(r, b, sizeof(b)),
-				 netwatch_link(ifindex)
-					 ? netwatch_link(ifindex)->name
-					 : "its interface");
-			mpsd_log(LOG_NOTICE, "policy: %08x: %s", c->token,
-				 what);
-		}
-		try_failed(c, l, r)->noroute = true;
-		return;
-	}
-	err = mps_genl_cached(&g);
-	if (err)
-		return;
-	/* an endpoint's id, as the in-kernel path manager would use */
-	id = ep ? ep->id
-		: mps_local_id_for(g, c->token, &initial, &local, msg,
-				   sizeof(msg));
-	err = id < 0 ? id
-		     : mps_pm_subflow_create(g, c->token, &local, id, ifindex,
-					     &remote, backup, msg, sizeof(msg));
-	if (err) {
-		if (mps_pm_errno(err, msg) == -EOPNOTSUPP) {
-			/* created under the in-kernel path manager */
-			c->foreign = true;
-			return;
-		}
-		/* once per path, not once per retry */
-		if (!t || !t->fails) {
-			snprintf(what, sizeof(what), "open %s -> %s",
-				 paddr_str(l, a, sizeof(a)),
-				 paddr_str(r, b, sizeof(b)));
-			log_fail(c, what, err, msg);
-		}
-		try_failed(c, l, r)->noroute = false;
-		return;
-	}
-	sf = sf_add(c, l, r);
-	if (sf) {
-		sf->backup = backup;
-		sf->loc_id = id;
-		sf->ifindex = ifindex;
-		sf->egress = egress > 0 ? egress : 0;
-	}
-}
+			const struct nw_link *lk = link_of(p, ifindex);
 
-static void open_subflow(struct pm_conn *c, const struct paddr *l,
-			 const struct paddr *r, bool backup)
-{
-	open_subflow_as(c, l, r, backup, NULL);
+			plog(p, LOG_NOTICE,
+			     "policy: %08x: open %s -> %s: no route through "
+			     "%s, not tried until routes change",
+			     c->token, paddr_str(l, sa, sizeof(sa)),
+			     paddr_str(r, sb, sizeof(sb)),
+			     lk ? lk->name : "its interface");
+		}
+		try_failed(p, c, l, r)->noroute = true;
+		return;
+	}
+	/* an endpoint's id, as the in-kernel path manager would use */
+	id = ep ? ep->id : local_id(c, l);
+	if (id < 0) {
+		log_fail(p, c, "open: no free address id", -ENOSPC, NULL);
+		try_failed(p, c, l, r)->noroute = false;
+		return;
+	}
+	sf = pm_sf_add(c, l, r, now(p));
+	if (!sf)
+		return;
+	a = act(p, c, PM_ACT_OPEN);
+	if (!a) {
+		pm_sf_remove(c, sf);
+		return;
+	}
+	sf->local.port = 0; /* the kernel chooses it */
+	sf->backup = backup;
+	sf->loc_id = id;
+	sf->ifindex = ifindex;
+	sf->egress = egress > 0 ? egress : 0;
+	a->local = sf->local;
+	a->remote = *r;
+	a->initial = c->init_local;
+	a->id = id;
+	a->ifindex = ifindex;
+	a->backup = backup;
 }
 
 /*
@@ -491,7 +384,7 @@ static void open_subflow(struct pm_conn *c, const struct paddr *l,
  * (asked once, while the route still exists: after a link goes down, the
  * answer would be another interface).
  */
-static void sf_learn_egress(struct pm_sf *sf)
+static void sf_learn_egress(struct policy *p, struct pm_sf *sf)
 {
 	struct sockaddr_storage l, r;
 	int e;
@@ -504,58 +397,49 @@ static void sf_learn_egress(struct pm_sf *sf)
 	}
 	paddr_to(&sf->local, &l);
 	paddr_to(&sf->remote, &r);
-	e = route_egress(&l, &r, 0);
+	e = p->env->egress(p->env->ctx, &l, &r, 0);
 	sf->egress = e > 0 ? e : 0;
 }
 
 /* Established, and its interface up: it can carry the data. */
-static bool sf_usable(const struct pm_sf *sf)
+static bool sf_usable(const struct policy *p, const struct pm_sf *sf)
 {
-	struct sockaddr_storage la;
 	const struct nw_link *link;
 	int ifindex = sf->egress;
 
 	if (!sf->up)
 		return false;
-	if (!ifindex) {
-		paddr_to(&sf->local, &la);
-		ifindex = netwatch_addr_ifindex(&la);
-	}
-	link = netwatch_link(ifindex);
+	if (!ifindex)
+		ifindex = paddr_ifindex(p, &sf->local);
+	link = link_of(p, ifindex);
 	return !link || link->up;
 }
 
 /* Whether a new subflow from @l should join as a backup. */
-static bool wants_backup(const struct pm_conn *c, const struct paddr *l)
+static bool wants_backup(const struct policy *p, const struct pm_conn *c,
+			 const struct paddr *l)
 {
-	if (addr_use(l) == MPSD_IF_BACKUP)
+	if (addr_use(p, l) == MPSD_IF_BACKUP)
 		return true;
-	return conn_mode(c) != MPSD_MODE_AGGREGATE;
+	return conn_mode(p, c) != MPSD_MODE_AGGREGATE;
 }
 
-static unsigned int count_pair(const struct pm_conn *c, const struct paddr *l,
-			       const struct paddr *r)
+static bool room(const struct policy *p, const struct pm_conn *c)
 {
-	unsigned int i, n = 0;
+	const struct ep_table *t;
 
-	for (i = 0; i < c->nsf; i++)
-		if (paddr_eq(&c->sf[i].local, l, false) &&
-		    paddr_eq(&c->sf[i].remote, r, true))
-			n++;
-	return n;
-}
-
-static bool room(const struct pm_conn *c)
-{
-	if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
+	if (p->cfg.policy == MPSD_POLICY_NDIFFPORTS)
 		return c->nsf < PM_MAX_SF; /* N in total, as configured */
-	if (cfg.policy == MPSD_POLICY_ENDPOINTS) /* ip mptcp limits subflow */
-		return c->nsf < PM_MAX_SF &&
-		       c->nsf < 1 + endpoints()->subflows_max;
-	return c->nsf < PM_MAX_SF && c->nsf < 1 + cfg.max_subflows;
+	if (p->cfg.policy == MPSD_POLICY_ENDPOINTS) { /* ip mptcp limits */
+		t = p->env->endpoints(p->env->ctx);
+		return c->nsf < PM_MAX_SF && c->nsf < 1 + t->subflows_max;
+	}
+	return c->nsf < PM_MAX_SF && c->nsf < 1 + p->cfg.max_subflows;
 }
 
-static void apply_fullmesh(struct pm_conn *c, long now)
+/* --------------------------------------------------------- the policies */
+
+static void apply_fullmesh(struct policy *p, struct pm_conn *c, long t_now)
 {
 	const struct nw_addr *locals;
 	struct paddr remotes[1 + PM_MAX_REM], l;
@@ -565,150 +449,49 @@ static void apply_fullmesh(struct pm_conn *c, long now)
 		remotes[nr++] = c->init_remote;
 	for (i = 0; i < c->nrem; i++)
 		remotes[nr++] = c->rem[i];
-	nl = netwatch_addrs(&locals);
-	for (i = 0; i < nl && room(c); i++) {
+	nl = p->env->addrs(p->env->ctx, &locals);
+	for (i = 0; i < nl && room(p, c); i++) {
 		paddr_from(&l, &locals[i].addr);
 		if (l.family != c->init_remote.family ||
-		    addr_use(&l) == MPSD_IF_NEVER)
+		    addr_use(p, &l) == MPSD_IF_NEVER)
 			continue;
-		for (j = 0; j < nr && room(c); j++) {
+		for (j = 0; j < nr && room(p, c); j++) {
 			if (remotes[j].family != l.family ||
-			    count_pair(c, &l, &remotes[j]) ||
-			    !try_allowed(c, &l, &remotes[j], now))
+			    pm_count_pair(c, &l, &remotes[j]) ||
+			    !try_allowed(p, c, &l, &remotes[j], t_now))
 				continue;
-			open_subflow(c, &l, &remotes[j], wants_backup(c, &l));
+			open_subflow(p, c, &l, &remotes[j],
+				     wants_backup(p, c, &l), NULL);
 		}
 	}
 }
 
-static void apply_ndiffports(struct pm_conn *c, long now)
+static void apply_ndiffports(struct policy *p, struct pm_conn *c, long t_now)
 {
 	struct paddr l = c->init_local;
 
 	l.port = 0;
-	while (room(c) && count_pair(c, &l, &c->init_remote) < cfg.ndiffports &&
-	       try_allowed(c, &l, &c->init_remote, now)) {
+	while (room(p, c) &&
+	       pm_count_pair(c, &l, &c->init_remote) < p->cfg.ndiffports &&
+	       try_allowed(p, c, &l, &c->init_remote, t_now)) {
 		unsigned int before = c->nsf;
 
-		open_subflow(c, &l, &c->init_remote, wants_backup(c, &l));
+		open_subflow(p, c, &l, &c->init_remote, wants_backup(p, c, &l),
+			     NULL);
 		if (c->nsf == before)
 			break;
 	}
 }
 
-/* Server side: the configured addresses, announced once per connection. */
-static void announce_one(struct pm_conn *c, struct mps_genl *g,
-			 const struct sockaddr_storage *a, __u8 id)
-{
-	char msg[MPS_MSG_LEN] = "";
-	struct paddr pa;
-	int err;
-
-	paddr_from(&pa, a);
-	if (a->ss_family != c->init_local.family ||
-	    paddr_eq(&pa, &c->init_local, false))
-		return;
-	err = mps_pm_announce(g, c->token, a, id, msg, sizeof(msg));
-	if (err)
-		log_fail(c, "announce", err, msg);
-}
-
-/*
- * Server side: the configured addresses, or under the endpoints policy
- * the "signal" endpoints, announced once per connection.
- */
-static void announce(struct pm_conn *c)
-{
-	const struct ep_table *t = endpoints();
-	struct mps_genl *g;
-	unsigned int i;
-
-	if (c->announced || mps_genl_cached(&g))
-		return;
-	c->announced = true;
-	if (cfg.policy != MPSD_POLICY_ENDPOINTS) {
-		for (i = 0; i < cfg.nannounce; i++)
-			announce_one(c, g, &cfg.announce[i].addr,
-				     cfg.announce[i].id);
-		return;
-	}
-	for (i = 0; i < t->n; i++)
-		if (t->ep[i].flags & MPTCP_PM_ADDR_FLAG_SIGNAL)
-			announce_one(c, g, &t->ep[i].addr, t->ep[i].id);
-}
-
-/* Is @a a better path than @b: a regular interface, the connection's own
- * peer address, then the oldest. */
-static bool better_path(const struct pm_conn *c, const struct pm_sf *a,
-			const struct pm_sf *b)
-{
-	bool a_backup = addr_use(&a->local) == MPSD_IF_BACKUP,
-	     b_backup = addr_use(&b->local) == MPSD_IF_BACKUP;
-	bool a_home = paddr_eq(&a->remote, &c->init_remote, false),
-	     b_home = paddr_eq(&b->remote, &c->init_remote, false);
-
-	if (a_backup != b_backup)
-		return !a_backup;
-	if (a_home != b_home)
-		return a_home;
-	return a->since_ms < b->since_ms;
-}
-
-/* The subflow to carry the data: only one whose interface is up. */
-static struct pm_sf *best_path(struct pm_conn *c, const struct pm_sf *skip)
-{
-	struct pm_sf *best = NULL;
-	unsigned int i;
-
-	for (i = 0; i < c->nsf; i++) {
-		struct pm_sf *sf = &c->sf[i];
-
-		if (sf == skip || !sf_usable(sf))
-			continue;
-		if (!best || better_path(c, sf, best))
-			best = sf;
-	}
-	return best;
-}
-
-/*
- * The mode's rule for which subflows carry data: in aggregate every one
- * except those of backup interfaces; in handover and interactive exactly
- * one, the others ready as backups.
- */
-static void fix_priorities(struct pm_conn *c)
-{
-	struct pm_sf *active = NULL;
-	unsigned int i;
-
-	if (conn_mode(c) == MPSD_MODE_AGGREGATE) {
-		for (i = 0; i < c->nsf; i++)
-			set_backup(c, &c->sf[i],
-				   addr_use(&c->sf[i].local) == MPSD_IF_BACKUP);
-		return;
-	}
-	for (i = 0; i < c->nsf; i++)
-		if (sf_usable(&c->sf[i]) && !c->sf[i].backup && !active)
-			active = &c->sf[i];
-	if (!active) {
-		active = best_path(c, NULL);
-		if (active)
-			set_backup(c, active, false);
-	}
-	for (i = 0; i < c->nsf; i++)
-		if (&c->sf[i] != active)
-			set_backup(c, &c->sf[i], true);
-}
-
 /* Pair @l -> @r unless it exists, is backing off, or leaves no room. */
-static void open_pair(struct pm_conn *c, const struct paddr *l,
-		      const struct paddr *r, const struct mps_local_id *ep,
-		      long now)
+static void open_pair(struct policy *p, struct pm_conn *c,
+		      const struct paddr *l, const struct paddr *r,
+		      const struct mps_local_id *ep, long t_now)
 {
-	if (!room(c) || count_pair(c, l, r) || !try_allowed(c, l, r, now) ||
-	    addr_use(l) == MPSD_IF_NEVER)
+	if (!room(p, c) || pm_count_pair(c, l, r) ||
+	    !try_allowed(p, c, l, r, t_now) || addr_use(p, l) == MPSD_IF_NEVER)
 		return;
-	open_subflow_as(c, l, r, wants_backup(c, l), ep);
+	open_subflow(p, c, l, r, wants_backup(p, c, l), ep);
 }
 
 /*
@@ -717,12 +500,12 @@ static void open_pair(struct pm_conn *c, const struct paddr *l,
  * one every address the peer announced as well, and when no endpoint is
  * "fullmesh", each announced address (up to the add_addr_accepted limit)
  * gets one subflow from the source address routing picks for it; at most
- * "ip mptcp limits subflow" of them.  The endpoint's id, device and backup flag
- * go with its subflows.
+ * "ip mptcp limits subflow" of them.  The endpoint's id, device and backup
+ * flag go with its subflows.
  */
-static void apply_endpoints(struct pm_conn *c, long now)
+static void apply_endpoints(struct policy *p, struct pm_conn *c, long t_now)
 {
-	const struct ep_table *t = endpoints();
+	const struct ep_table *t = p->env->endpoints(p->env->ctx);
 	bool any_fullmesh = false;
 	unsigned int i, j, nrem;
 	struct paddr l;
@@ -739,12 +522,12 @@ static void apply_endpoints(struct pm_conn *c, long now)
 		l.port = 0;
 		any_fullmesh |= ep->flags & MPTCP_PM_ADDR_FLAG_FULLMESH;
 		if (!c->init_remote_gone)
-			open_pair(c, &l, &c->init_remote, ep, now);
+			open_pair(p, c, &l, &c->init_remote, ep, t_now);
 		if (!(ep->flags & MPTCP_PM_ADDR_FLAG_FULLMESH))
 			continue;
 		for (j = 0; j < c->nrem && j < t->add_addr_accepted_max; j++)
 			if (c->rem[j].family == l.family)
-				open_pair(c, &l, &c->rem[j], ep, now);
+				open_pair(p, c, &l, &c->rem[j], ep, t_now);
 	}
 	if (any_fullmesh)
 		return;
@@ -755,85 +538,172 @@ static void apply_endpoints(struct pm_conn *c, long now)
 
 		/* the kernel's "any" source: the one routing picks */
 		paddr_to(&c->rem[j], &r);
-		if (route_source(&r, &src))
+		if (p->env->source(p->env->ctx, &r, &src))
 			continue;
 		paddr_from(&l, &src);
-		open_pair(c, &l, &c->rem[j], NULL, now);
+		open_pair(p, c, &l, &c->rem[j], NULL, t_now);
 	}
 }
 
-static void apply(struct pm_conn *c)
+static void announce_one(struct policy *p, struct pm_conn *c,
+			 const struct sockaddr_storage *addr, __u8 id)
 {
-	long now = now_ms();
+	struct pm_action *a;
+	struct paddr pa;
+
+	paddr_from(&pa, addr);
+	if (pa.family != c->init_local.family ||
+	    paddr_eq(&pa, &c->init_local, false))
+		return;
+	a = act(p, c, PM_ACT_ANNOUNCE);
+	if (!a)
+		return;
+	a->local = pa;
+	a->id = id;
+}
+
+/*
+ * Server side: the configured addresses, or under the endpoints policy
+ * the "signal" endpoints, announced once per connection.
+ */
+static void announce(struct policy *p, struct pm_conn *c)
+{
+	const struct ep_table *t;
+	unsigned int i;
+
+	if (c->announced)
+		return;
+	c->announced = true;
+	if (p->cfg.policy != MPSD_POLICY_ENDPOINTS) {
+		for (i = 0; i < p->cfg.nannounce; i++)
+			announce_one(p, c, &p->cfg.announce[i].addr,
+				     p->cfg.announce[i].id);
+		return;
+	}
+	t = p->env->endpoints(p->env->ctx);
+	for (i = 0; i < t->n; i++)
+		if (t->ep[i].flags & MPTCP_PM_ADDR_FLAG_SIGNAL)
+			announce_one(p, c, &t->ep[i].addr, t->ep[i].id);
+}
+
+static void apply(struct policy *p, struct pm_conn *c)
+{
+	long t_now = now(p);
 
 	if (!conn_managed(c))
 		return;
 	c->retry_at = 0;
 	if (c->server_side) {
-		announce(c);
+		announce(p, c);
 		return;
 	}
-	if (cfg.policy == MPSD_POLICY_FULLMESH)
-		apply_fullmesh(c, now);
-	else if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
-		apply_ndiffports(c, now);
-	else if (cfg.policy == MPSD_POLICY_ENDPOINTS)
-		apply_endpoints(c, now);
+	if (p->cfg.policy == MPSD_POLICY_FULLMESH)
+		apply_fullmesh(p, c, t_now);
+	else if (p->cfg.policy == MPSD_POLICY_NDIFFPORTS)
+		apply_ndiffports(p, c, t_now);
+	else if (p->cfg.policy == MPSD_POLICY_ENDPOINTS)
+		apply_endpoints(p, c, t_now);
 }
 
-/* ---------------------------------------------------------------- events */
+/* ------------------------------------------------------------ the modes */
 
-static void on_subflow_up(struct pm_conn *c, const struct mps_event *ev)
+/*
+ * Is @a a better path than @b: a regular interface, the connection's own
+ * peer address, then the oldest.
+ */
+static bool better_path(const struct policy *p, const struct pm_conn *c,
+			const struct pm_sf *a, const struct pm_sf *b)
+{
+	bool a_backup = addr_use(p, &a->local) == MPSD_IF_BACKUP,
+	     b_backup = addr_use(p, &b->local) == MPSD_IF_BACKUP;
+	bool a_home = paddr_eq(&a->remote, &c->init_remote, false),
+	     b_home = paddr_eq(&b->remote, &c->init_remote, false);
+
+	if (a_backup != b_backup)
+		return !a_backup;
+	if (a_home != b_home)
+		return a_home;
+	return a->since_ms < b->since_ms;
+}
+
+/* The subflow to carry the data: only one whose interface is up. */
+static struct pm_sf *best_path(const struct policy *p, struct pm_conn *c)
+{
+	struct pm_sf *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < c->nsf; i++) {
+		struct pm_sf *sf = &c->sf[i];
+
+		if (!sf_usable(p, sf))
+			continue;
+		if (!best || better_path(p, c, sf, best))
+			best = sf;
+	}
+	return best;
+}
+
+/*
+ * The mode's rule for which subflows carry data: in aggregate every one
+ * except those of backup interfaces; in handover and interactive exactly
+ * one, the others ready as backups.
+ */
+static void fix_priorities(struct policy *p, struct pm_conn *c)
+{
+	struct pm_sf *active = NULL;
+	unsigned int i;
+
+	if (conn_mode(p, c) == MPSD_MODE_AGGREGATE) {
+		for (i = 0; i < c->nsf; i++)
+			set_backup(p, c, &c->sf[i],
+				   addr_use(p, &c->sf[i].local) ==
+					   MPSD_IF_BACKUP);
+		return;
+	}
+	for (i = 0; i < c->nsf; i++)
+		if (sf_usable(p, &c->sf[i]) && !c->sf[i].backup && !active)
+			active = &c->sf[i];
+	if (!active) {
+		active = best_path(p, c);
+		if (active)
+			set_backup(p, c, active, false);
+	}
+	for (i = 0; i < c->nsf; i++)
+		if (&c->sf[i] != active)
+			set_backup(p, c, &c->sf[i], true);
+}
+
+/* --------------------------------------------------------------- events */
+
+static void on_subflow_up(struct policy *p, struct pm_conn *c,
+			  const struct mps_event *ev)
 {
 	struct paddr l, r;
 	struct pm_sf *sf;
 
 	paddr_from(&l, &ev->local);
 	paddr_from(&r, &ev->remote);
-	sf = sf_find(c, &l, &r);
+	sf = pm_sf_find(c, &l, &r);
 	if (!sf)
-		sf = sf_add(c, &l, &r);
+		sf = pm_sf_add(c, &l, &r, now(p));
 	if (!sf)
 		return;
 	if (!sf->up)
-		sf->since_ms = now_ms();
+		sf->since_ms = now(p);
 	sf->local = l;
 	sf->up = true;
 	sf->loc_id = ev->loc_id;
+	if (ev->loc_id)
+		pm_id_note(c, &l, ev->loc_id);
 	if (ev->ifindex)
 		sf->ifindex = ev->ifindex;
-	sf_learn_egress(sf);
+	sf_learn_egress(p, sf);
 	if (conn_managed(c) && !c->server_side)
-		fix_priorities(c);
+		fix_priorities(p, c);
 }
 
-static void tombstone_add(__u32 token, const struct paddr *l,
-			  const struct paddr *r)
-{
-	unsigned int i = tomb_next++ % PM_TOMBSTONES;
-
-	tombstones[i].token = token;
-	tombstones[i].local = *l;
-	tombstones[i].remote = *r;
-}
-
-static bool tombstone_take(__u32 token, const struct paddr *l,
-			   const struct paddr *r)
-{
-	unsigned int i;
-
-	for (i = 0; i < PM_TOMBSTONES; i++) {
-		if (tombstones[i].token != token ||
-		    !paddr_eq(&tombstones[i].local, l, true) ||
-		    !paddr_eq(&tombstones[i].remote, r, r->port != 0))
-			continue;
-		tombstones[i].token = 0;
-		return true;
-	}
-	return false;
-}
-
-static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
+static void on_subflow_closed(struct policy *p, struct pm_conn *c,
+			      const struct mps_event *ev)
 {
 	struct paddr l, r;
 	struct pm_sf *sf;
@@ -841,14 +711,14 @@ static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
 
 	paddr_from(&l, &ev->local);
 	paddr_from(&r, &ev->remote);
-	if (tombstone_take(c->token, &l, &r))
+	if (pm_tombstone_take(c, &l, &r))
 		return;
-	sf = sf_find(c, &l, &r);
+	sf = pm_sf_find(c, &l, &r);
 	if (!sf)
 		return;
 	was_active = sf->up && !sf->backup;
-	failed = !sf->up || now_ms() - sf->since_ms < SF_HEALTHY_MS;
-	sf_remove(c, sf);
+	failed = !sf->up || now(p) - sf->since_ms < SF_HEALTHY_MS;
+	pm_sf_remove(c, sf);
 	if (!conn_managed(c) || c->server_side)
 		return;
 	/*
@@ -856,14 +726,15 @@ static void on_subflow_closed(struct pm_conn *c, const struct mps_event *ev)
 	 * time; even a healthy subflow comes back only after a pause.
 	 */
 	if (!failed)
-		try_find(c, &l, &r, true)->fails = 0;
-	try_failed(c, &l, &r);
+		pm_try_find(c, &l, &r, true)->fails = 0;
+	try_failed(p, c, &l, &r);
 	if (was_active)
-		fix_priorities(c);
-	apply(c);
+		fix_priorities(p, c);
+	apply(p, c);
 }
 
-static void on_announced(struct pm_conn *c, const struct mps_event *ev)
+static void on_announced(struct policy *p, struct pm_conn *c,
+			 const struct mps_event *ev)
 {
 	struct paddr r;
 	unsigned int i;
@@ -881,7 +752,7 @@ static void on_announced(struct pm_conn *c, const struct mps_event *ev)
 		c->nrem++;
 	c->rem[i] = r;
 	c->rem_id[i] = ev->rem_id;
-	apply(c);
+	apply(p, c);
 }
 
 static void on_removed(struct pm_conn *c, const struct mps_event *ev)
@@ -899,14 +770,27 @@ static void on_removed(struct pm_conn *c, const struct mps_event *ev)
 	}
 }
 
-void policy_event(const struct mps_event *ev)
+static void conn_start(struct policy *p, struct pm_conn *c,
+		       const struct mps_event *ev)
+{
+	c->server_side = ev->server_side;
+	paddr_from(&c->init_local, &ev->local);
+	paddr_from(&c->init_remote, &ev->remote);
+	/* at ESTABLISHED, a CREATED we did not see: its cookie may have one */
+	if (!c->cookie_checked)
+		c->mode =
+			p->env->cookie_mode(p->env->ctx, c->token, 0, c->mode);
+	c->cookie_checked = true;
+}
+
+void pol_event(struct policy *p, const struct mps_event *ev)
 {
 	struct pm_conn *c;
 
 	if (ev->type == MPTCP_EVENT_CLOSED) {
-		closed_ring[closed_next++ % PM_CLOSED_RING] = ev->token;
-		conn_free(ev->token);
-		policy_state_forget(ev->token);
+		pm_closed_note(&p->m, ev->token);
+		pm_conn_free(&p->m, ev->token);
+		p->env->forget(p->env->ctx, ev->token);
 		return;
 	}
 	switch (ev->type) {
@@ -914,45 +798,35 @@ void policy_event(const struct mps_event *ev)
 	case MPTCP_EVENT_ESTABLISHED:
 	case MPTCP_EVENT_SUB_ESTABLISHED:
 	case MPTCP_EVENT_ANNOUNCED:
-		c = conn_find(ev->token);
-		if (!c && !recently_closed(ev->token))
-			c = conn_get(ev->token);
+		c = pm_conn_find(&p->m, ev->token);
+		if (!c && !pm_closed_recently(&p->m, ev->token))
+			c = conn_get(p, ev->token);
 		break;
 	default: /* a late event of a connection we no longer know */
-		c = conn_find(ev->token);
+		c = pm_conn_find(&p->m, ev->token);
 		break;
 	}
 	if (!c)
 		return;
 	switch (ev->type) {
 	case MPTCP_EVENT_CREATED:
-		c->server_side = ev->server_side;
-		paddr_from(&c->init_local, &ev->local);
-		paddr_from(&c->init_remote, &ev->remote);
-		if (policy_state_has_cookies())
-			c->mode = policy_state_match_cookie(c->token, c->mode);
-		c->cookie_checked = true;
+		c->cookie_checked = false; /* CREATED always looks */
+		conn_start(p, c, ev);
 		break;
 	case MPTCP_EVENT_ESTABLISHED:
-		c->server_side = ev->server_side;
-		paddr_from(&c->init_local, &ev->local);
-		paddr_from(&c->init_remote, &ev->remote);
-		/* a CREATED we did not see: its cookie may have a mode */
-		if (!c->cookie_checked && policy_state_has_cookies())
-			c->mode = policy_state_match_cookie(c->token, c->mode);
-		c->cookie_checked = true;
+		conn_start(p, c, ev);
 		c->established = true;
-		on_subflow_up(c, ev);
-		apply(c);
+		on_subflow_up(p, c, ev);
+		apply(p, c);
 		break;
 	case MPTCP_EVENT_SUB_ESTABLISHED:
-		on_subflow_up(c, ev);
+		on_subflow_up(p, c, ev);
 		break;
 	case MPTCP_EVENT_SUB_CLOSED:
-		on_subflow_closed(c, ev);
+		on_subflow_closed(p, c, ev);
 		break;
 	case MPTCP_EVENT_ANNOUNCED:
-		on_announced(c, ev);
+		on_announced(p, c, ev);
 		break;
 	case MPTCP_EVENT_REMOVED:
 		on_removed(c, ev);
@@ -962,30 +836,21 @@ void policy_event(const struct mps_event *ev)
 	}
 }
 
-/* ------------------------------------------------------- network changes */
-
-static void endpoints_follow(void);
-
-#define FOR_EACH_CONN(c, b)                                                    \
-	for ((b) = 0; (b) < PM_BUCKETS; (b)++)                                 \
-		for ((c) = buckets[(b)]; (c); (c) = (c)->next)
+/* ------------------------------------------------------ network changes */
 
 /*
  * Does @sf die with address @addr, or with link @ifindex: its source is
  * there, or its packets leave there (an unbound subflow routed through
  * that link, whatever its source).
  */
-static bool sf_dies(const struct pm_sf *sf, const struct paddr *addr,
-		    int ifindex)
+static bool sf_dies(const struct policy *p, const struct pm_sf *sf,
+		    const struct paddr *addr, int ifindex)
 {
-	struct sockaddr_storage la;
-
 	if (addr)
 		return paddr_eq(&sf->local, addr, false);
 	if (sf->egress == ifindex || sf->ifindex == ifindex)
 		return true;
-	paddr_to(&sf->local, &la);
-	return netwatch_addr_ifindex(&la) == ifindex;
+	return paddr_ifindex(p, &sf->local) == ifindex;
 }
 
 /* Does a subflow that stays use address id @id? */
@@ -1000,60 +865,25 @@ static bool id_kept(const struct pm_conn *c, const bool *dead, __u8 id)
 }
 
 /*
- * Withdraw address @id (RM_ADDR): the peer drops its subflows to it at
- * once instead of waiting for their retransmission timeouts.  The kernel
- * (6.18) puts RM_ADDR on the first subflow that can send, and sends it
- * only for an address a listed subflow or an announcement uses; the dead
- * subflows were reset just before, so they cannot carry it and have left
- * the list: announcing the address again just before withdrawing it makes
- * the withdrawal go out on a live path.  Id 0 (the first subflow's
- * address) cannot be announced: withdrawing it works only while the reset
- * first subflow is still listed, which we try to be first for (a
- * real-time task for these few calls).
- */
-static void withdraw(struct pm_conn *c, const struct pm_sf *sf)
-{
-	struct sockaddr_storage l;
-	char msg[MPS_MSG_LEN] = "";
-	struct mps_genl *g;
-	int err;
-
-	err = mps_genl_cached(&g);
-	if (!err && sf->loc_id) {
-		paddr_to(&sf->local, &l);
-		mps_addr_set_port(&l, 0);
-		mps_pm_announce(g, c->token, &l, sf->loc_id, msg, sizeof(msg));
-	}
-	if (!err)
-		err = mps_pm_remove(g, c->token, sf->loc_id, msg, sizeof(msg));
-	if (err && sf->loc_id)
-		log_fail(c, "withdraw the address", err, msg);
-	else if (err) /* lost the race described above */
-		log_fail(c,
-			 "withdraw the first address (the peer keeps its side "
-			 "until it times out)",
-			 err, msg);
-}
-
-/*
  * Subflows whose source or interface went away: reset them at once (their
- * packets have nowhere to go), and withdraw their addresses from the peer,
- * except an address a live subflow still uses.  In handover and
- * interactive modes a subflow whose interface is up takes over first, so
- * that MP_PRIO goes out before anything else.
+ * packets have nowhere to go), and withdraw their addresses from the peer
+ * (RM_ADDR), except an address a live subflow still uses.  In handover
+ * and interactive modes a subflow whose interface is up takes over first,
+ * so that MP_PRIO goes out before anything else.  The actions stay
+ * together in the queue: the actuator never splits them.
  */
-static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
+static void drop_local(struct policy *p, struct pm_conn *c,
+		       const struct paddr *addr, int ifindex)
 {
-	struct sched_param fifo = {.sched_priority = 1}, other = {0};
-	bool lost_active = false, any = false, rt, dead[PM_MAX_SF] = {false};
-	struct sockaddr_storage l, r;
+	bool lost_active = false, any = false, dead[PM_MAX_SF] = {false};
+	struct pm_action *a;
 	unsigned int i, j;
 
 	/* first: none of them is a candidate any more */
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf_dies(sf, addr, ifindex))
+		if (!sf_dies(p, sf, addr, ifindex))
 			continue;
 		if (sf->up && !sf->backup)
 			lost_active = true;
@@ -1062,41 +892,46 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
 	}
 	if (!any)
 		return;
-	if (lost_active && conn_mode(c) != MPSD_MODE_AGGREGATE) {
-		struct pm_sf *next = best_path(c, NULL);
+	if (lost_active && conn_mode(p, c) != MPSD_MODE_AGGREGATE) {
+		struct pm_sf *next = best_path(p, c);
 
 		if (next)
-			set_backup(c, next, false);
+			set_backup(p, c, next, false);
 	}
-	rt = sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
 		if (!dead[i] || !sf->local.port)
 			continue;
-		paddr_to(&sf->local, &l);
-		paddr_to(&sf->remote, &r);
-		/* a bound subflow is found only with its device */
-		mps_diag_destroy_tuple(&l, &r, sf->ifindex);
-		tombstone_add(c->token, &sf->local, &sf->remote);
+		a = act(p, c, PM_ACT_RESET);
+		if (a) {
+			a->local = sf->local;
+			a->remote = sf->remote;
+			/* a bound subflow is found only with its device */
+			a->ifindex = sf->ifindex;
+		}
+		pm_tombstone_add(c, &sf->local, &sf->remote);
 	}
 	/* RM_ADDR once per address id that no live subflow keeps */
 	for (i = 0; i < c->nsf; i++) {
 		for (j = 0; j < i; j++)
 			if (dead[j] && c->sf[j].loc_id == c->sf[i].loc_id)
 				break;
-		if (!dead[i] || j < i)
+		if (!dead[i] || j < i || id_kept(c, dead, c->sf[i].loc_id))
 			continue;
-		if (!id_kept(c, dead, c->sf[i].loc_id))
-			withdraw(c, &c->sf[i]);
+		a = act(p, c, PM_ACT_WITHDRAW);
+		if (a) {
+			a->local = c->sf[i].local;
+			a->local.port = 0;
+			a->id = c->sf[i].loc_id;
+		}
+		pm_id_forget(c, c->sf[i].loc_id);
 	}
-	if (rt)
-		sched_setscheduler(0, SCHED_OTHER, &other);
-	/* backwards: sf_remove() moves the last one into the hole */
+	/* backwards: pm_sf_remove() moves the last one into the hole */
 	for (i = c->nsf; i-- > 0;)
 		if (dead[i])
-			sf_remove(c, &c->sf[i]);
-	apply(c); /* room for the paths that remain */
+			pm_sf_remove(c, &c->sf[i]);
+	apply(p, c); /* room for the paths that remain */
 }
 
 /*
@@ -1104,97 +939,93 @@ static void drop_local(struct pm_conn *c, const struct paddr *addr, int ifindex)
  * @match forget their back-off, and every managed connection gets what
  * its policy wants now.
  */
-static void retry_now(bool (*match)(const struct pm_try *t, const void *arg),
+static void retry_now(struct policy *p,
+		      bool (*match)(const struct policy *p,
+				    const struct pm_try *t, const void *arg),
 		      const void *arg)
 {
 	struct pm_conn *c;
 	unsigned int b, i;
 
-	FOR_EACH_CONN(c, b)
+	PM_FOR_EACH_CONN(&p->m, c, b)
 	{
 		if (!conn_managed(c))
 			continue;
 		for (i = 0; i < c->ntry; i++)
-			if (match(&c->tries[i], arg))
+			if (match(p, &c->tries[i], arg))
 				c->tries[i].fails = 0, c->tries[i].next_ms = 0;
-		apply(c);
+		apply(p, c);
 	}
 }
 
-static bool try_from_addr(const struct pm_try *t, const void *addr)
+static bool try_from_addr(const struct policy *p, const struct pm_try *t,
+			  const void *addr)
 {
+	(void)p;
 	return paddr_eq(&t->local, addr, false);
 }
 
-static bool try_on_link(const struct pm_try *t, const void *ifindex)
+static bool try_on_link(const struct policy *p, const struct pm_try *t,
+			const void *ifindex)
 {
-	struct sockaddr_storage la;
-
-	paddr_to(&t->local, &la);
-	return netwatch_addr_ifindex(&la) == *(const int *)ifindex;
+	return paddr_ifindex(p, &t->local) == *(const int *)ifindex;
 }
 
-static bool try_from_endpoint(const struct pm_try *t, const void *unused)
+static bool try_from_endpoint(const struct policy *p, const struct pm_try *t,
+			      const void *unused)
 {
-	struct sockaddr_storage la;
-
 	(void)unused;
-	paddr_to(&t->local, &la);
-	return endpoint_of(&la) != NULL;
+	return ep_of(p, &t->local) != NULL;
 }
 
-static bool try_without_route(const struct pm_try *t, const void *unused)
+static bool try_without_route(const struct policy *p, const struct pm_try *t,
+			      const void *unused)
 {
+	(void)p;
 	(void)unused;
 	return t->noroute;
 }
 
 /* A new network: try it now, whatever failed before. */
-static void on_addr_added(const struct nw_addr *a)
+void pol_addr_added(struct policy *p, const struct sockaddr_storage *a)
 {
-	struct paddr p;
+	struct paddr pa;
 
-	route_invalidate();
-	endpoints_follow();
-	paddr_from(&p, &a->addr);
-	retry_now(try_from_addr, &p);
+	paddr_from(&pa, a);
+	retry_now(p, try_from_addr, &pa);
 }
 
-static void on_addr_removed(const struct nw_addr *a)
+void pol_addr_removed(struct policy *p, const struct sockaddr_storage *a)
 {
 	struct pm_conn *c;
 	unsigned int b;
-	struct paddr p;
+	struct paddr pa;
 
-	route_invalidate();
-	paddr_from(&p, &a->addr);
-	FOR_EACH_CONN(c, b)
+	paddr_from(&pa, a);
+	PM_FOR_EACH_CONN(&p->m, c, b)
 	if (conn_managed(c))
-		drop_local(c, &p, 0);
-	endpoints_follow();
+		drop_local(p, c, &pa, 0);
 }
 
 /* A link down takes its subflows; a link back is tried again at once. */
-static void on_link_changed(const struct nw_link *l)
+void pol_link_changed(struct policy *p, int ifindex, bool up)
 {
 	struct pm_conn *c;
 	unsigned int b;
 
-	route_invalidate();
-	if (l->up) {
-		retry_now(try_on_link, &l->ifindex);
+	if (up) {
+		retry_now(p, try_on_link, &ifindex);
 		return;
 	}
-	FOR_EACH_CONN(c, b)
+	PM_FOR_EACH_CONN(&p->m, c, b)
 	if (conn_managed(c))
-		drop_local(c, NULL, l->ifindex);
+		drop_local(p, c, NULL, ifindex);
 }
 
 /* Pairs that had no route through their interface may have one now. */
-static void on_routes_changed(void)
+void pol_routes_changed(struct policy *p)
 {
-	route_invalidate();
-	retry_now(try_without_route, NULL);
+	retry_now(p, try_without_route, NULL);
 }
 
 /*
@@ -1202,74 +1033,144 @@ static void on_routes_changed(void)
  * takes its subflows with it (as "ip mptcp endpoint delete" does under the
  * in-kernel path manager), and a new or changed one is applied at once.
  */
-static void endpoints_follow(void)
+void pol_endpoints_changed(struct policy *p, const struct ep_table *old)
 {
-	struct ep_table old = *endpoints();
-	const struct ep_table *t;
+	const struct ep_table *t = p->env->endpoints(p->env->ctx);
 	struct pm_conn *c;
 	unsigned int i, j, b;
-	struct paddr p;
-	int r;
+	struct paddr pa;
 
-	if (cfg.policy != MPSD_POLICY_ENDPOINTS)
+	if (p->cfg.policy != MPSD_POLICY_ENDPOINTS)
 		return;
-	next_ep_ms = now_ms() + EP_REFRESH_MS;
-	r = endpoints_refresh();
-	if (r < 0)
-		mpsd_log(LOG_WARNING, "policy: reading the endpoints: %s",
-			 strerror(-r));
-	if (r <= 0)
-		return;
-	t = endpoints();
-	for (i = 0; i < old.n; i++) {
+	for (i = 0; i < old->n; i++) {
 		for (j = 0; j < t->n; j++)
-			if (mps_addr_equal(&t->ep[j].addr, &old.ep[i].addr,
+			if (mps_addr_equal(&t->ep[j].addr, &old->ep[i].addr,
 					   false))
 				break;
 		if (j < t->n)
 			continue;
-		paddr_from(&p, &old.ep[i].addr);
-		FOR_EACH_CONN(c, b)
-		if (conn_managed(c) && !paddr_eq(&p, &c->init_local, false))
-			drop_local(c, &p, 0);
+		paddr_from(&pa, &old->ep[i].addr);
+		PM_FOR_EACH_CONN(&p->m, c, b)
+		if (conn_managed(c) && !paddr_eq(&pa, &c->init_local, false))
+			drop_local(p, c, &pa, 0);
 	}
-	retry_now(try_from_endpoint, NULL);
+	retry_now(p, try_from_endpoint, NULL);
 }
 
-static const struct nw_ops nw_ops = {
-	.addr_added = on_addr_added,
-	.addr_removed = on_addr_removed,
-	.link_changed = on_link_changed,
-	.routes_changed = on_routes_changed,
-};
-
-void policy_netwatch_readable(void)
+void pol_retries_due(struct policy *p)
 {
-	netwatch_readable();
+	long t_now = now(p);
+	struct pm_conn *c;
+	unsigned int b;
+
+	if (!p->retry_soonest || p->retry_soonest > t_now)
+		return;
+	p->retry_soonest = 0;
+	PM_FOR_EACH_CONN(&p->m, c, b)
+	{
+		if (c->retry_at && c->retry_at <= t_now)
+			apply(p, c);
+		else if (c->retry_at)
+			retry_at(p, c, c->retry_at);
+	}
+}
+
+/* ------------------------------------------------------------ outcomes */
+
+void pol_opened(struct policy *p, const struct pm_action *a, int err,
+		const char *msg)
+{
+	struct pm_conn *c = pm_conn_find(&p->m, a->token);
+	struct pm_try *t;
+	struct pm_sf *sf;
+	char sa[64], sb[64], what[160];
+
+	if (!c)
+		return;
+	sf = pm_sf_find(c, &a->local, &a->remote);
+	if (!err) {
+		if (sf && !sf->up && sf->loc_id != a->id) {
+			/* the kernel's table had another id for it */
+			sf->loc_id = a->id;
+			if (a->id)
+				pm_id_note(c, &a->local, a->id);
+		}
+		return;
+	}
+	if (sf && !sf->up)
+		pm_sf_remove(c, sf);
+	if (err == -EADDRINUSE)
+		pm_id_forget(c, a->id);
+	if (err == -EOPNOTSUPP) {
+		/* created under the in-kernel path manager */
+		c->foreign = true;
+		return;
+	}
+	t = pm_try_find(c, &a->local, &a->remote, false);
+	/* once per path, not once per retry */
+	if (!t || !t->fails) {
+		snprintf(what, sizeof(what), "open %s -> %s",
+			 paddr_str(&a->local, sa, sizeof(sa)),
+			 paddr_str(&a->remote, sb, sizeof(sb)));
+		log_fail(p, c, what, err, msg);
+	}
+	/* several attempts of one round count as one failure */
+	if (t && t->next_ms > now(p) && !t->noroute)
+		return;
+	try_failed(p, c, &a->local, &a->remote)->noroute = false;
+}
+
+void pol_backup_done(struct policy *p, const struct pm_action *a, int err,
+		     const char *msg)
+{
+	struct pm_conn *c = pm_conn_find(&p->m, a->token);
+	struct pm_sf *sf;
+
+	if (!err || !c)
+		return;
+	log_fail(p, c, "set backup", err, msg);
+	sf = pm_sf_find(c, &a->local, &a->remote);
+	if (sf && sf->backup == a->backup)
+		sf->backup = !a->backup;
 }
 
 /* --------------------------------------------------- interactive ranking */
 
-static int rank_cb(const struct mps_diag_subflow *d, void *data)
+static bool conn_ranked(const struct policy *p, const struct pm_conn *c)
 {
-	struct mps_tcp_stats st;
-	struct pm_conn *c = conn_find(d->mptcp.token);
+	return conn_managed(c) && !c->server_side &&
+	       conn_mode(p, c) == MPSD_MODE_INTERACTIVE;
+}
+
+bool pol_wants_rank(const struct policy *p)
+{
+	struct pm_conn *c;
+	unsigned int b;
+
+	PM_FOR_EACH_CONN(&p->m, c, b)
+	if (conn_ranked(p, c))
+		return true;
+	return false;
+}
+
+void pol_rank_sample(struct policy *p, __u32 token,
+		     const struct sockaddr_storage *local,
+		     const struct sockaddr_storage *remote, __u32 rtt_us,
+		     __u32 ack_age_ms)
+{
+	struct pm_conn *c = pm_conn_find(&p->m, token);
 	struct paddr l, r;
 	struct pm_sf *sf;
 
-	(void)data;
-	if (!c || !conn_managed(c) || c->server_side ||
-	    conn_mode(c) != MPSD_MODE_INTERACTIVE)
-		return 0;
-	paddr_from(&l, &d->sock.local);
-	paddr_from(&r, &d->sock.remote);
-	sf = sf_find(c, &l, &r);
+	if (!c || !conn_ranked(p, c))
+		return;
+	paddr_from(&l, local);
+	paddr_from(&r, remote);
+	sf = pm_sf_find(c, &l, &r);
 	if (sf && sf->up) {
-		mps_tcp_stats_read(d->tcpi, d->tcpi_len, &st);
-		sf->rtt_us = st.rtt_us;
-		sf->rtt_age_ms = st.last_ack_recv_ms;
+		sf->rtt_us = rtt_us;
+		sf->rtt_age_ms = ack_age_ms;
 	}
-	return 0;
 }
 
 /*
@@ -1278,7 +1179,8 @@ static int rank_cb(const struct mps_diag_subflow *d, void *data)
  * figure it had before its link got congested, a congestion the subflow
  * that carries the data measures for both.
  */
-static __u32 link_rtt(const struct pm_conn *c, const struct pm_sf *sf)
+static __u32 link_rtt(const struct policy *p, const struct pm_conn *c,
+		      const struct pm_sf *sf)
 {
 	const struct pm_sf *fresh = sf;
 	unsigned int i;
@@ -1286,7 +1188,7 @@ static __u32 link_rtt(const struct pm_conn *c, const struct pm_sf *sf)
 	for (i = 0; i < c->nsf; i++) {
 		const struct pm_sf *o = &c->sf[i];
 
-		if (sf_usable(o) && o->rtt_us && o->egress && sf->egress &&
+		if (sf_usable(p, o) && o->rtt_us && o->egress && sf->egress &&
 		    o->egress == sf->egress &&
 		    o->rtt_age_ms < fresh->rtt_age_ms)
 			fresh = o;
@@ -1295,25 +1197,26 @@ static __u32 link_rtt(const struct pm_conn *c, const struct pm_sf *sf)
 }
 
 /* The fastest path carries the data; a small difference changes nothing. */
-static void rank(struct pm_conn *c)
+static void rank(struct policy *p, struct pm_conn *c)
 {
 	struct pm_sf *best = NULL, *active = NULL;
 	__u32 best_rtt = 0, active_rtt = 0, rtt;
 	unsigned int i;
+	char sa[64], sb[64];
 
 	for (i = 0; i < c->nsf; i++) {
 		struct pm_sf *sf = &c->sf[i];
 
-		if (!sf_usable(sf) || !sf->rtt_us)
+		if (!sf_usable(p, sf) || !sf->rtt_us)
 			continue;
-		rtt = link_rtt(c, sf);
+		rtt = link_rtt(p, c, sf);
 		if (!sf->backup) {
 			active = sf;
 			active_rtt = rtt;
 		}
-		if (addr_use(&sf->local) != MPSD_IF_BACKUP &&
+		if (addr_use(p, &sf->local) != MPSD_IF_BACKUP &&
 		    (!best || rtt < best_rtt ||
-		     (rtt == best_rtt && better_path(c, sf, best)))) {
+		     (rtt == best_rtt && better_path(p, c, sf, best)))) {
 			best = sf;
 			best_rtt = rtt;
 		}
@@ -1323,128 +1226,140 @@ static void rank(struct pm_conn *c)
 	if (active && (best_rtt >= RANK_HYSTERESIS * active_rtt ||
 		       best_rtt + RANK_MIN_GAIN_US > active_rtt))
 		return;
-	if (active) {
-		char a[64], b[64];
-
-		mpsd_log(LOG_INFO,
-			 "policy: %08x: interactive: %s (%u us) takes "
-			 "over from %s (%u us)",
-			 c->token, paddr_str(&best->local, a, sizeof(a)),
-			 best_rtt, paddr_str(&active->local, b, sizeof(b)),
-			 active_rtt);
-	}
-	set_backup(c, best, false);
 	if (active)
-		set_backup(c, active, true);
+		plog(p, LOG_INFO,
+		     "policy: %08x: interactive: %s (%u us) takes over from "
+		     "%s (%u us)",
+		     c->token, paddr_str(&best->local, sa, sizeof(sa)),
+		     best_rtt, paddr_str(&active->local, sb, sizeof(sb)),
+		     active_rtt);
+	set_backup(p, c, best, false);
+	if (active)
+		set_backup(p, c, active, true);
 }
 
-static void rank_all(void)
+void pol_rank(struct policy *p)
 {
 	struct pm_conn *c;
 	unsigned int b;
-	bool any = false;
 
-	FOR_EACH_CONN(c, b)
-	if (conn_managed(c) && !c->server_side &&
-	    conn_mode(c) == MPSD_MODE_INTERACTIVE)
-		any = true;
-	/* one dump of the established sockets: cheaper than a lookup each */
-	if (!any ||
-	    mps_diag_subflow_dump_states(1 << TCP_ESTABLISHED, rank_cb, NULL))
-		return;
-	FOR_EACH_CONN(c, b)
-	if (conn_managed(c) && !c->server_side &&
-	    conn_mode(c) == MPSD_MODE_INTERACTIVE)
-		rank(c);
+	PM_FOR_EACH_CONN(&p->m, c, b)
+	if (conn_ranked(p, c))
+		rank(p, c);
 }
 
-/* ------------------------------------------------------------- the clock */
+/* ------------------------------------------------------------- control */
 
-void policy_tick(void)
+void pol_init(struct policy *p, const struct mpsd_config *cfg,
+	      const struct pm_env *env, struct pm_actions *out)
 {
-	long now = now_ms();
+	memset(p, 0, sizeof(*p));
+	p->cfg = *cfg;
+	p->env = env;
+	p->out = out;
+}
+
+void pol_fini(struct policy *p)
+{
+	pm_model_clear(&p->m);
+	p->retry_soonest = 0;
+}
+
+void pol_configure(struct policy *p, const struct mpsd_config *cfg)
+{
 	struct pm_conn *c;
 	unsigned int b;
 
-	netwatch_tick();
-	if (retry_soonest && retry_soonest <= now) {
-		retry_soonest = 0;
-		FOR_EACH_CONN(c, b)
-		{
-			if (c->retry_at && c->retry_at <= now)
-				apply(c);
-			else if (c->retry_at)
-				retry_at(c, c->retry_at);
-		}
-	}
-	policy_state_flush(false);
-	if (cfg.policy == MPSD_POLICY_ENDPOINTS && now >= next_ep_ms)
-		endpoints_follow();
-	if (now >= next_rank_ms) {
-		rank_all();
-		next_rank_ms = now + cfg.interactive_ms;
+	p->cfg = *cfg;
+	PM_FOR_EACH_CONN(&p->m, c, b)
+	{
+		if (!conn_managed(c) || c->server_side)
+			continue;
+		fix_priorities(p, c);
+		apply(p, c);
 	}
 }
 
-int policy_next_timeout_ms(void)
+void pol_set_mode(struct policy *p, __u32 token, int mode)
 {
-	long soonest = next_rank_ms, now = now_ms();
-	int nw = netwatch_next_timeout_ms();
+	struct pm_conn *c = pm_conn_find(&p->m, token);
 
-	if (retry_soonest && retry_soonest < soonest)
-		soonest = retry_soonest;
-	if (cfg.policy == MPSD_POLICY_ENDPOINTS && next_ep_ms < soonest)
-		soonest = next_ep_ms;
-	if (nw >= 0 && now + nw < soonest)
-		soonest = now + nw;
-	return soonest > now ? (int)(soonest - now) : 0;
-}
-
-/* ------------------------------------------------ discovery and control */
-
-static bool conn_known(__u32 token)
-{
-	return conn_find(token) != NULL;
-}
-
-static void forget_all(void)
-{
-	struct pm_conn *c, *next;
-	unsigned int b;
-
-	for (b = 0; b < PM_BUCKETS; b++) {
-		for (c = buckets[b]; c; c = next) {
-			next = c->next;
-			free(c);
-		}
-		buckets[b] = NULL;
+	if (!c)
+		return; /* CREATED comes later, and reads the mode */
+	c->mode = mode;
+	if (conn_managed(c) && !c->server_side) {
+		fix_priorities(p, c);
+		apply(p, c);
 	}
-	nconns = 0;
 }
 
-static int discover_msk(const struct mps_msk *m, void *data)
+bool pol_claim(struct policy *p, __u32 token)
+{
+	struct pm_conn *c = pm_conn_find(&p->m, token);
+
+	if (c && c->mode == MPSOCK_MODE_MANUAL)
+		return false;
+	if (c)
+		c->mode = MPSOCK_MODE_MANUAL;
+	return true;
+}
+
+bool pol_knows(const struct policy *p, __u32 token)
+{
+	return pm_conn_find(&p->m, token) != NULL;
+}
+
+void pol_describe(const struct policy *p, char *policy, size_t plen, char *mode,
+		  size_t mlen)
+{
+	if (p->cfg.policy == MPSD_POLICY_NDIFFPORTS)
+		snprintf(policy, plen, "%s %u", mpsd_policy_name(p->cfg.policy),
+			 p->cfg.ndiffports);
+	else
+		snprintf(policy, plen, "%s", mpsd_policy_name(p->cfg.policy));
+	snprintf(mode, mlen, "%s", mpsd_mode_name(p->cfg.mode));
+}
+
+/* ----------------------------------------------------------- discovery */
+
+/*
+ * What the kernel lists now replaces what we believed, merged into the
+ * records we have, so that back-off and attempts in flight survive.
+ */
+void pol_discover_begin(struct policy *p)
 {
 	struct pm_conn *c;
-	bool fresh;
+	unsigned int b, i;
 
-	(void)data;
-	if (!m->token || m->sock.state != TCP_ESTABLISHED)
-		return 0;
-	fresh = !conn_find(m->token);
-	c = conn_get(m->token);
+	PM_FOR_EACH_CONN(&p->m, c, b)
+	{
+		c->seen = false;
+		for (i = 0; i < c->nsf; i++)
+			c->sf[i].seen = false;
+	}
+}
+
+int pol_discover_conn(struct policy *p, __u32 token,
+		      const struct sockaddr_storage *local,
+		      const struct sockaddr_storage *remote, bool server_side,
+		      __u64 cookie)
+{
+	bool fresh = !pm_conn_find(&p->m, token);
+	struct pm_conn *c = conn_get(p, token);
+
 	if (!c)
 		return -ENOMEM;
 	c->seen = true;
 	if (!fresh && c->established)
 		return 0;
-	paddr_from(&c->init_local, &m->sock.local);
-	paddr_from(&c->init_remote, &m->sock.remote);
+	paddr_from(&c->init_local, local);
+	paddr_from(&c->init_remote, remote);
 	c->established = true;
-	/* refined by the subflows' flags below */
-	c->server_side = policy_state_listening(&m->sock.local);
+	/* refined by the subflows' flags */
+	c->server_side = server_side;
 	if (!c->cookie_checked)
-		c->mode = policy_state_match_cookie_value(
-			c->token, m->sock.cookie, c->mode);
+		c->mode = p->env->cookie_mode(p->env->ctx, token, cookie,
+					      c->mode);
 	c->cookie_checked = true;
 	return 0;
 }
@@ -1462,73 +1377,54 @@ static void note_remote(struct pm_conn *c, const struct paddr *r, __u8 id)
 	c->rem[c->nrem++] = *r;
 }
 
-static int discover_subflow(const struct mps_diag_subflow *d, void *data)
+void pol_discover_subflow(struct policy *p, const struct pm_found_subflow *f)
 {
-	struct pm_conn *c = conn_find(d->mptcp.token);
+	struct pm_conn *c = pm_conn_find(&p->m, f->token);
 	struct paddr l, r;
 	struct pm_sf *sf;
 
-	(void)data;
 	if (!c || !c->seen)
-		return 0;
-	if (d->sock.state != TCP_ESTABLISHED && d->sock.state != TCP_SYN_SENT)
-		return 0;
-	paddr_from(&l, &d->sock.local);
-	paddr_from(&r, &d->sock.remote);
-	sf = sf_find(c, &l, &r);
+		return;
+	if (f->state != TCP_ESTABLISHED && f->state != TCP_SYN_SENT)
+		return;
+	paddr_from(&l, &f->local);
+	paddr_from(&r, &f->remote);
+	sf = pm_sf_find(c, &l, &r);
 	if (!sf)
-		sf = sf_add(c, &l, &r);
+		sf = pm_sf_add(c, &l, &r, now(p));
 	if (!sf)
-		return 0;
+		return;
 	sf->seen = true;
 	sf->local = l; /* an attempt of ours gets its port */
-	sf->up = d->sock.state == TCP_ESTABLISHED;
-	sf->ifindex = d->sock.ifindex;
-	sf_learn_egress(sf);
-	sf->backup = d->mptcp.flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
-	sf->loc_id = d->mptcp.local_addr_id;
+	sf->up = f->state == TCP_ESTABLISHED;
+	sf->ifindex = f->ifindex;
+	sf_learn_egress(p, sf);
+	sf->backup = f->flags & MPTCP_SUBFLOW_FLAG_BKUP_LOC;
+	sf->loc_id = f->loc_id;
+	if (f->loc_id)
+		pm_id_note(c, &l, f->loc_id);
 	/* only the side that opened the connection asked for MP_CAPABLE */
 	if (paddr_eq(&l, &c->init_local, true) &&
 	    paddr_eq(&r, &c->init_remote, true))
-		c->server_side =
-			!(d->mptcp.flags & MPTCP_SUBFLOW_FLAG_MCAP_LOC);
-	note_remote(c, &r, d->mptcp.remote_addr_id);
+		c->server_side = !(f->flags & MPTCP_SUBFLOW_FLAG_MCAP_LOC);
+	note_remote(c, &r, f->rem_id);
 	if (c->server_side)
 		c->announced = true; /* done by the mpsockd before us */
-	return 0;
 }
 
-/*
- * What the kernel lists now replaces what we believed, merged into the
- * records we have, so that back-off and attempts in flight survive; a
- * failed dump changes nothing.
- */
-static int discover(void)
+void pol_discover_end(struct policy *p)
 {
-	long now = now_ms();
+	long t_now = now(p);
 	struct pm_conn *c, *next;
 	unsigned int b, i;
-	int err;
 
-	policy_state_scan_listeners();
-	FOR_EACH_CONN(c, b)
-	{
-		c->seen = false;
-		for (i = 0; i < c->nsf; i++)
-			c->sf[i].seen = false;
-	}
-	err = mps_diag_msk_dump(discover_msk, NULL);
-	if (!err)
-		err = mps_diag_subflow_dump(discover_subflow, NULL);
-	if (err)
-		return err;
 	for (b = 0; b < PM_BUCKETS; b++) {
-		for (c = buckets[b]; c; c = next) {
+		for (c = p->m.buckets[b]; c; c = next) {
 			next = c->next;
 			if (!c->seen) {
 				/* closed while we were not listening */
-				policy_state_forget(c->token);
-				conn_free(c->token);
+				p->env->forget(p->env->ctx, c->token);
+				pm_conn_free(&p->m, c->token);
 				continue;
 			}
 			/* gone, except attempts younger than the dump */
@@ -1536,119 +1432,14 @@ static int discover(void)
 				struct pm_sf *sf = &c->sf[i];
 
 				if (!sf->seen &&
-				    (sf->up || now - sf->since_ms > 2000))
-					sf_remove(c, sf);
+				    (sf->up ||
+				     t_now - sf->since_ms > SF_ATTEMPT_MS))
+					pm_sf_remove(c, sf);
 				else
 					i++;
 			}
 		}
 	}
-	policy_state_prune(conn_known);
-	FOR_EACH_CONN(c, b)
-	apply(c);
-	return 0;
-}
-
-void policy_resync(void)
-{
-	int err = discover();
-
-	if (err)
-		mpsd_log(LOG_WARNING, "policy: rereading connections: %s",
-			 strerror(-err));
-}
-
-int policy_start(const struct mpsd_config *c, const char *state_path)
-{
-	int fd, err;
-
-	cfg = *c;
-	next_rank_ms = now_ms() + cfg.interactive_ms;
-	policy_state_open(state_path);
-	fd = netwatch_open(&nw_ops);
-	if (fd < 0)
-		return fd;
-	/* the table first: discovery applies the policy to what it finds */
-	endpoints_follow();
-	err = discover();
-	if (err) {
-		netwatch_close();
-		return err;
-	}
-	mpsd_log(LOG_NOTICE,
-		 "path manager: policy %s, mode %s, %u connection%s "
-		 "found",
-		 mpsd_policy_name(cfg.policy), mpsd_mode_name(cfg.mode), nconns,
-		 nconns == 1 ? "" : "s");
-	return fd;
-}
-
-void policy_stop(void)
-{
-	netwatch_close();
-	forget_all();
-}
-
-void policy_reload(const struct mpsd_config *c)
-{
-	struct pm_conn *conn;
-	unsigned int b;
-
-	cfg = *c;
-	endpoints_follow();
-	FOR_EACH_CONN(conn, b)
-	{
-		if (!conn_managed(conn) || conn->server_side)
-			continue;
-		fix_priorities(conn);
-		apply(conn);
-	}
-}
-
-int policy_set_mode(__u32 token, __u64 cookie, int mode, char *msg, size_t len)
-{
-	struct pm_conn *c;
-	int err;
-
-	if (mode < MPSOCK_MODE_DEFAULT || mode > MPSOCK_MODE_INTERACTIVE) {
-		snprintf(msg, len, "unknown mode %d", mode);
-		return -EINVAL;
-	}
-	if (!token)
-		return policy_state_set_cookie(cookie, mode, msg, len);
-	err = policy_state_set(token, mode);
-	if (err) {
-		snprintf(msg, len, "cannot record the mode");
-		return err;
-	}
-	c = conn_find(token);
-	if (!c)
-		return 0; /* CREATED comes later, and reads the mode */
-	c->mode = mode;
-	if (conn_managed(c) && !c->server_side) {
-		fix_priorities(c);
-		apply(c);
-	}
-	return 0;
-}
-
-void policy_describe(char *policy, size_t plen, char *mode, size_t mlen)
-{
-	if (cfg.policy == MPSD_POLICY_NDIFFPORTS)
-		snprintf(policy, plen, "%s %u", mpsd_policy_name(cfg.policy),
-			 cfg.ndiffports);
-	else
-		snprintf(policy, plen, "%s", mpsd_policy_name(cfg.policy));
-	snprintf(mode, mlen, "%s", mpsd_mode_name(cfg.mode));
-}
-
-void policy_claim(__u32 token)
-{
-	struct pm_conn *c = conn_find(token);
-
-	if (c && c->mode == MPSOCK_MODE_MANUAL)
-		return;
-	if (c)
-		c->mode = MPSOCK_MODE_MANUAL;
-	policy_state_set(token, MPSOCK_MODE_MANUAL);
+	PM_FOR_EACH_CONN(&p->m, c, b)
+	apply(p, c);
 }

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The path manager's driver: the one policy (policy.c) fed by the kernel's
+ * events, rtnetlink (netwatch) and sock_diag (discover.c), its actions
+ * carried out by the actuator a slice per loop turn, the periodic work
+ * (retries, the endpoint table, the interactive ranking) on the clock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mpsock.h"
+#include "util/util.h"
+#include "endpoints.h"
+#include "log.h"
+#include "netwatch.h"
+#include "pm.h"
+#include "pm_driver.h"
+#include "policy_state.h"
+#include "route.h"
+
+/* the endpoint table is read again this often (the kernel tells nothing) */
+#define EP_REFRESH_MS 2000
+
+struct policy pm_policy;
+struct pm_actions pm_queue;
+static long next_rank_ms, next_ep_ms;
+
+/*
+ * Under the endpoints policy, the table again; what changed is applied
+ * (an endpoint that went away takes its subflows with it).
+ */
+static void endpoints_follow(void)
+{
+	struct ep_table old = *endpoints();
+	int r;
+
+	if (pm_policy.cfg.policy != MPSD_POLICY_ENDPOINTS)
+		return;
+	next_ep_ms = mps_now_ms() + EP_REFRESH_MS;
+	r = endpoints_refresh();
+	if (r < 0)
+		mpsd_log(LOG_WARNING, "policy: reading the endpoints: %s",
+			 strerror(-r));
+	if (r > 0)
+		pol_endpoints_changed(&pm_policy, &old);
+}
+
+/* A new network: try it now, whatever failed before. */
+static void on_addr_added(const struct nw_addr *a)
+{
+	route_invalidate();
+	endpoints_follow();
+	pol_addr_added(&pm_policy, &a->addr);
+}
+
+static void on_addr_removed(const struct nw_addr *a)
+{
+	route_invalidate();
+	pol_addr_removed(&pm_policy, &a->addr);
+	endpoints_follow();
+}
+
+static void on_link_changed(const struct nw_link *l)
+{
+	route_invalidate();
+	pol_link_changed(&pm_policy, l->ifindex, l->up);
+}
+
+static void on_routes_changed(void)
+{
+	route_invalidate();
+	pol_routes_changed(&pm_policy);
+}
+
+static const struct nw_ops nw_ops = {
+	.addr_added = on_addr_added,
+	.addr_removed = on_addr_removed,
+	.link_changed = on_link_changed,
+	.routes_changed = on_routes_changed,
+};
+
+void policy_netwatch_readable(void)
+{
+	netwatch_readable();
+}
+
+void policy_event(const struct mps_event *ev)
+{
+	pol_event(&pm_policy, ev);
+}
+
+void policy_tick(void)
+{
+	long now = mps_now_ms();
+
+	netwatch_tick();
+	pol_retries_due(&pm_policy);
+	policy_state_flush(false);
+	if (pm_policy.cfg.policy == MPSD_POLICY_ENDPOINTS && now >= next_ep_ms)
+		endpoints_follow();
+	if (now >= next_rank_ms) {
+		pm_rank(&pm_policy);
+		next_rank_ms = now + pm_policy.cfg.interactive_ms;
+	}
+	actuator_run(&pm_policy, &pm_queue, PM_SLICE);
+}
+
+int policy_next_timeout_ms(void)
+{
+	long soonest = next_rank_ms, now = mps_now_ms();
+	long retry = pol_next_retry_ms(&pm_policy);
+	int nw = netwatch_next_timeout_ms();
+
+	if (pm_actions_pending(&pm_queue))
+		return 0;
+	if (retry && retry < soonest)
+		soonest = retry;
+	if (pm_policy.cfg.policy == MPSD_POLICY_ENDPOINTS &&
+	    next_ep_ms < soonest)
+		soonest = next_ep_ms;
+	if (nw >= 0 && now + nw < soonest)
+		soonest = now + nw;
+	return soonest > now ? (int)(soonest - now) : 0;
+}
+
+void policy_resync(void)
+{
+	int err = pm_discover(&pm_policy);
+
+	if (err)
+		mpsd_log(LOG_WARNING, "policy: rereading connections: %s",
+			 strerror(-err));
+}
+
+int policy_start(const struct mpsd_config *cfg, const char *state_path)
+{
+	unsigned int n;
+	int fd, err;
+
+	pol_init(&pm_policy, cfg, &pm_env_host, &pm_queue);
+	next_rank_ms = mps_now_ms() + cfg->interactive_ms;
+	policy_state_open(state_path);
+	fd = netwatch_open(&nw_ops);
+	if (fd < 0)
+		return fd;
+	/* the table first: discovery applies the policy to what it finds */
+	endpoints_follow();
+	err = pm_discover(&pm_policy);
+	if (err) {
+		netwatch_close();
+		return err;
+	}
+	n = pm_policy.m.nconns;
+	mpsd_log(LOG_NOTICE,
+		 "path manager: policy %s, mode %s, %u connection%s found",
+		 mpsd_policy_name(cfg->policy), mpsd_mode_name(cfg->mode), n,
+		 n == 1 ? "" : "s");
+	return fd;
+}
+
+void policy_stop(void)
+{
+	netwatch_close();
+	pol_fini(&pm_policy);
+	pm_actions_free(&pm_queue);
+}
+
+void policy_reload(const struct mpsd_config *cfg)
+{
+	pm_policy.cfg = *cfg;
+	endpoints_follow();
+	pol_configure(&pm_policy, cfg);
+}
+
+int policy_set_mode(__u32 token, __u64 cookie, int mode, char *msg, size_t len)
+{
+	int err;
+
+	if (mode < MPSOCK_MODE_DEFAULT || mode > MPSOCK_MODE_INTERACTIVE) {
+		snprintf(msg, len, "unknown mode %d", mode);
+		return -EINVAL;
+	}
+	if (!token)
+		return policy_state_set_cookie(cookie, mode, msg, len);
+	err = policy_state_set(token, mode);
+	if (err) {
+		snprintf(msg, len, "cannot record the mode");
+		return err;
+	}
+	pol_set_mode(&pm_policy, token, mode);
+	return 0;
+}
+
+void policy_describe(char *policy, size_t plen, char *mode, size_t mlen)
+{
+	pol_describe(&pm_policy, policy, plen, mode, mlen);
+}
+
+void policy_claim(__u32 token)
+{
+	if (pol_claim(&pm_policy, token))
+		policy_state_set(token, MPSOCK_MODE_MANUAL);
+}

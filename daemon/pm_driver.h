@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Inside the driver (pm.c): the one policy, its action queue, and the
+ * pieces that connect them to the host: the environment the decisions
+ * read (pm_env.c), discovery (discover.c) and the actuator (actuator.c).
+ */
+#ifndef MPSOCKD_PM_DRIVER_H
+#define MPSOCKD_PM_DRIVER_H
+
+#include "policy.h"
+
+/* actions carried out per loop turn: other work waits no longer */
+#define PM_SLICE 64
+
+extern struct policy pm_policy;
+extern struct pm_actions pm_queue;
+
+/* netwatch, route, endpoints, policy_state and the log, as struct pm_env */
+extern const struct pm_env pm_env_host;
+
+/* The connections the kernel lists now, into the policy: 0 or -errno. */
+int pm_discover(struct policy *p);
+/* Interactive mode: the subflows' round trips, then a ranking. */
+void pm_rank(struct policy *p);
+
+/*
+ * At most about @max of the queued actions, a connection's consecutive
+ * ones never split, their outcomes told to @p: how many were done.
+ */
+unsigned int actuator_run(struct policy *p, struct pm_actions *q,
+			  unsigned int max);
+
+#endif

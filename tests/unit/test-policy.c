@@ -1,0 +1,701 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * mpsockd's path manager decisions (daemon/policy.c) against a fake host:
+ * for each policy, mode and event, the exact actions it queues.  A client
+ * connection 10.0.1.1 -> 10.0.0.2:80 starts on eth0; eth1 (10.0.2.1) is
+ * the second path, eth2 (10.0.3.1) comes and goes.  Every case builds the
+ * same history (ESTABLISHED, the opens succeed, their SUB_ESTABLISHED
+ * come), then applies its event and compares the queue with the table.
+ *
+ * TEST_POLICY_PRINT=1 prints what each case got, as a table row.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/mptcp.h>
+
+#include "mpsock.h"
+#include "kernel/kernel.h"
+#include "../../daemon/policy.h"
+#include "test.h"
+
+#define TOKEN 0xa1
+#define T0 1000000L
+
+/* ------------------------------------------------------------ the host */
+
+struct fake_addr {
+	const char *ip;
+	int ifindex;
+	bool present;
+};
+
+static struct fake {
+	long now;
+	struct nw_link links[3];
+	struct fake_addr addrs[3];
+	struct nw_addr up[3];
+	bool noroute[8]; /* by ifindex: no route to the peer through it */
+	struct ep_table ep;
+	int forgot, logs;
+	char last_log[512];
+} F;
+
+static void ss_of(struct sockaddr_storage *ss, const char *ip, int port)
+{
+	struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &in->sin_addr);
+}
+
+static const struct fake_addr *addr_find(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+	struct in_addr a;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		inet_pton(AF_INET, F.addrs[i].ip, &a);
+		if (ss->ss_family == AF_INET &&
+		    in->sin_addr.s_addr == a.s_addr && F.addrs[i].present)
+			return &F.addrs[i];
+	}
+	return NULL;
+}
+
+static long f_now(void *ctx)
+{
+	(void)ctx;
+	return F.now;
+}
+
+static unsigned int f_addrs(void *ctx, const struct nw_addr **out)
+{
+	unsigned int i, n = 0;
+
+	(void)ctx;
+	for (i = 0; i < 3; i++) {
+		if (!F.addrs[i].present || !F.links[i].up)
+			continue;
+		F.up[n].ifindex = F.addrs[i].ifindex;
+		ss_of(&F.up[n].addr, F.addrs[i].ip, 0);
+		n++;
+	}
+	*out = F.up;
+	return n;
+}
+
+static const struct nw_link *f_link(void *ctx, int ifindex)
+{
+	(void)ctx;
+	return ifindex >= 2 && ifindex <= 4 ? &F.links[ifindex - 2] : NULL;
+}
+
+static int f_addr_ifindex(void *ctx, const struct sockaddr_storage *addr)
+{
+	const struct fake_addr *a = addr_find(addr);
+
+	(void)ctx;
+	return a ? a->ifindex : 0;
+}
+
+static int f_egress(void *ctx, const struct sockaddr_storage *local,
+		    const struct sockaddr_storage *remote, int ifindex)
+{
+	const struct nw_link *l;
+
+	(void)remote;
+	if (!ifindex)
+		ifindex = f_addr_ifindex(ctx, local);
+	l = f_link(ctx, ifindex);
+	/* a link that is down has no route through it */
+	return F.noroute[ifindex & 7] || (l && !l->up) ? 0 : ifindex;
+}
+
+static int f_source(void *ctx, const struct sockaddr_storage *remote,
+		    struct sockaddr_storage *src)
+{
+	(void)ctx;
+	(void)remote;
+	ss_of(src, "10.0.1.1", 0);
+	return 0;
+}
+
+static const struct ep_table *f_endpoints(void *ctx)
+{
+	(void)ctx;
+	return &F.ep;
+}
+
+static int f_saved_mode(void *ctx, __u32 token)
+{
+	(void)ctx;
+	(void)token;
+	return MPSOCK_MODE_DEFAULT;
+}
+
+static int f_cookie_mode(void *ctx, __u32 token, __u64 cookie, int mode)
+{
+	(void)ctx;
+	(void)token;
+	(void)cookie;
+	return mode;
+}
+
+static void f_forget(void *ctx, __u32 token)
+{
+	(void)ctx;
+	(void)token;
+	F.forgot++;
+}
+
+static void f_log(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	(void)prio;
+	F.logs++;
+	snprintf(F.last_log, sizeof(F.last_log), "%s", msg);
+}
+
+static const struct pm_env env = {
+	.now_ms = f_now,
+	.addrs = f_addrs,
+	.link = f_link,
+	.addr_ifindex = f_addr_ifindex,
+	.egress = f_egress,
+	.source = f_source,
+	.endpoints = f_endpoints,
+	.saved_mode = f_saved_mode,
+	.cookie_mode = f_cookie_mode,
+	.forget = f_forget,
+	.log = f_log,
+};
+
+static void fake_reset(void)
+{
+	static const struct nw_link links[3] = {
+		{2, "eth0", true}, {3, "eth1", true}, {4, "eth2", true}};
+	static const struct fake_addr addrs[3] = {{"10.0.1.1", 2, true},
+						  {"10.0.2.1", 3, true},
+						  {"10.0.3.1", 4, false}};
+
+	memset(&F, 0, sizeof(F));
+	F.now = T0;
+	memcpy(F.links, links, sizeof(links));
+	memcpy(F.addrs, addrs, sizeof(addrs));
+	/* one "subflow" endpoint: eth1's address, as NetworkManager sets */
+	ss_of(&F.ep.ep[0].addr, "10.0.2.1", 0);
+	F.ep.ep[0].id = 5;
+	F.ep.ep[0].flags = MPTCP_PM_ADDR_FLAG_SUBFLOW;
+	F.ep.n = 1;
+	F.ep.subflows_max = 4;
+	F.ep.add_addr_accepted_max = 2;
+}
+
+/* ---------------------------------------------------------- the harness */
+
+static struct policy P;
+static struct pm_actions Q;
+static int next_port;
+
+static void event(__u8 type, const char *lip, int lport, const char *rip,
+		  int rport, __u8 loc_id, int ifindex)
+{
+	struct mps_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.token = TOKEN;
+	ss_of(&ev.local, lip, lport);
+	ss_of(&ev.remote, rip, rport);
+	ev.loc_id = loc_id;
+	ev.ifindex = ifindex;
+	pol_event(&P, &ev);
+}
+
+/* The queue, as one line, emptied. */
+static const char *taken(void)
+{
+	static char out[4096];
+	char one[256];
+	size_t len = 0;
+
+	out[0] = '\0';
+	while (pm_actions_pending(&Q)) {
+		pm_action_str(&Q.v[Q.head++], one, sizeof(one));
+		len += snprintf(out + len, sizeof(out) - len, "%s%s",
+				len ? "; " : "", one);
+	}
+	pm_actions_reset(&Q);
+	return out;
+}
+
+/*
+ * What the kernel would do: every open works and its subflow comes up
+ * (from the next port), every MP_PRIO is sent, a reset subflow's
+ * SUB_CLOSED comes.
+ */
+static void settle(void)
+{
+	char lip[INET_ADDRSTRLEN], rip[INET_ADDRSTRLEN];
+
+	while (pm_actions_pending(&Q)) {
+		struct pm_action a = Q.v[Q.head++];
+
+		inet_ntop(AF_INET, a.local.a, lip, sizeof(lip));
+		inet_ntop(AF_INET, a.remote.a, rip, sizeof(rip));
+		switch (a.type) {
+		case PM_ACT_OPEN:
+			pol_opened(&P, &a, 0, "");
+			event(MPTCP_EVENT_SUB_ESTABLISHED, lip, next_port++,
+			      rip, ntohs(a.remote.port), a.id, a.ifindex);
+			break;
+		case PM_ACT_BACKUP:
+			pol_backup_done(&P, &a, 0, "");
+			break;
+		case PM_ACT_RESET:
+			event(MPTCP_EVENT_SUB_CLOSED, lip, ntohs(a.local.port),
+			      rip, ntohs(a.remote.port), 0, a.ifindex);
+			break;
+		}
+	}
+	pm_actions_reset(&Q);
+}
+
+enum { FULLMESH, NDIFFPORTS, ENDPOINTS, SINGLE, NPOLICIES };
+static const enum mpsd_policy policies[] = {
+	[FULLMESH] = MPSD_POLICY_FULLMESH,
+	[NDIFFPORTS] = MPSD_POLICY_NDIFFPORTS,
+	[ENDPOINTS] = MPSD_POLICY_ENDPOINTS,
+	[SINGLE] = MPSD_POLICY_SINGLE,
+};
+static const char *const policy_names[] = {"fullmesh", "ndiffports",
+					   "endpoints", "single"};
+static const char *const mode_names[] = {"aggregate", "handover",
+					 "interactive"};
+
+static void start(int policy, int mode)
+{
+	struct mpsd_config cfg;
+
+	mpsd_config_defaults(&cfg);
+	cfg.policy = policies[policy];
+	cfg.ndiffports = policy == NDIFFPORTS ? 3 : 0;
+	cfg.mode = mode;
+	cfg.max_subflows = 4;
+	cfg.backoff_min_ms = 100;
+	cfg.backoff_max_ms = 30000;
+	fake_reset();
+	next_port = 50000;
+	pm_actions_reset(&Q);
+	if (P.env)
+		pol_fini(&P); /* the case before */
+	pol_init(&P, &cfg, &env, &Q);
+}
+
+static void established(void)
+{
+	event(MPTCP_EVENT_CREATED, "10.0.1.1", 40000, "10.0.0.2", 80, 0, 0);
+	event(MPTCP_EVENT_ESTABLISHED, "10.0.1.1", 40000, "10.0.0.2", 80, 0, 0);
+}
+
+/* ------------------------------------------------------------ the events */
+
+enum ev {
+	EV_ESTABLISHED, /* the connection: what it opens */
+	EV_SUB_ESTABLISHED, /* its first extra subflow comes up */
+	EV_SUB_CLOSED, /* the first subflow dies young */
+	EV_RETRY, /* ... and its back-off ends */
+	EV_ADDR_ADDED, /* 10.0.3.1 on eth2 */
+	EV_ADDR_REMOVED, /* 10.0.1.1, the first subflow's */
+	EV_ADDR2_REMOVED, /* 10.0.2.1 */
+	EV_LINK_DOWN, /* eth1 */
+	EV_LINK_UP, /* eth1 back */
+	EV_ROUTES, /* eth2 had no route to the peer, now has */
+	EV_RANK, /* eth1 is 40 ms faster */
+	EV_RANK_NOISE, /* eth1 is faster, but by less than the hysteresis */
+	EV_RANK_SMALL, /* eth1 is 20% faster, but by less than 5 ms */
+	NEVENTS
+};
+
+static const char *const event_names[] = {
+	"established",	       "sub established", "sub closed",
+	"retry due",	       "addr added",	  "first addr removed",
+	"second addr removed", "link down",	  "link up",
+	"routes changed",      "rank sample",	  "rank noise",
+	"rank small gain",
+};
+
+static void rank_sample(const char *lip, int lport, __u32 rtt_us)
+{
+	struct sockaddr_storage l, r;
+
+	ss_of(&l, lip, lport);
+	ss_of(&r, "10.0.0.2", 80);
+	pol_rank_sample(&P, TOKEN, &l, &r, rtt_us, 10);
+}
+
+static const char *run(int policy, int mode, enum ev e)
+{
+	struct sockaddr_storage a;
+
+	start(policy, mode);
+	established();
+	if (e == EV_ESTABLISHED)
+		return taken();
+	/* the first open's subflow, and only it */
+	if (pm_actions_pending(&Q) && Q.v[Q.head].type == PM_ACT_OPEN) {
+		struct pm_action first = Q.v[Q.head];
+		char lip[INET_ADDRSTRLEN];
+
+		Q.head++;
+		pol_opened(&P, &first, 0, "");
+		settle();
+		inet_ntop(AF_INET, first.local.a, lip, sizeof(lip));
+		event(MPTCP_EVENT_SUB_ESTABLISHED, lip, 49999, "10.0.0.2", 80,
+		      first.id, first.ifindex);
+		if (e == EV_SUB_ESTABLISHED)
+			return taken();
+	} else if (e == EV_SUB_ESTABLISHED) {
+		return "(nothing opened)";
+	}
+	settle();
+	switch (e) {
+	case EV_SUB_CLOSED:
+	case EV_RETRY:
+		F.now += 1000;
+		event(MPTCP_EVENT_SUB_CLOSED, "10.0.1.1", 40000, "10.0.0.2", 80,
+		      0, 0);
+		if (e == EV_SUB_CLOSED)
+			break;
+		taken();
+		F.now += 99; /* backoff_min_ms is 100 */
+		pol_retries_due(&P);
+		if (pm_actions_pending(&Q))
+			return "(too early)";
+		F.now += 1;
+		pol_retries_due(&P);
+		break;
+	case EV_ADDR_ADDED:
+		F.addrs[2].present = true;
+		ss_of(&a, "10.0.3.1", 0);
+		pol_addr_added(&P, &a);
+		break;
+	case EV_ADDR_REMOVED:
+		F.addrs[0].present = false;
+		ss_of(&a, "10.0.1.1", 0);
+		pol_addr_removed(&P, &a);
+		break;
+	case EV_ADDR2_REMOVED:
+		F.addrs[1].present = false;
+		ss_of(&a, "10.0.2.1", 0);
+		pol_addr_removed(&P, &a);
+		break;
+	case EV_LINK_DOWN:
+	case EV_LINK_UP:
+		F.links[1].up = false;
+		pol_link_changed(&P, 3, false);
+		if (e == EV_LINK_DOWN)
+			break;
+		settle();
+		F.links[1].up = true;
+		pol_link_changed(&P, 3, true);
+		break;
+	case EV_ROUTES:
+		F.noroute[4] = true;
+		F.addrs[2].present = true;
+		ss_of(&a, "10.0.3.1", 0);
+		pol_addr_added(&P, &a);
+		if (pm_actions_pending(&Q))
+			return "(opened without a route)";
+		F.noroute[4] = false;
+		pol_routes_changed(&P);
+		break;
+	case EV_RANK:
+	case EV_RANK_NOISE:
+	case EV_RANK_SMALL:
+		/* the first subflow, and eth1's (the first one opened) */
+		rank_sample("10.0.1.1", 40000,
+			    e == EV_RANK_SMALL ? 20000 : 50000);
+		rank_sample("10.0.2.1", 49999,
+			    e == EV_RANK	 ? 10000
+			    : e == EV_RANK_NOISE ? 41000
+						 : 15500);
+		pol_rank(&P);
+		break;
+	default:
+		break;
+	}
+	return taken();
+}
+
+/*
+ * The expected actions, by policy, mode (aggregate, handover,
+ * interactive) and event.
+ */
+#define O2 "000000a1 open 10.0.2.1:0 -> 10.0.0.2:80"
+#define O3 "000000a1 open 10.0.3.1:0 -> 10.0.0.2:80"
+#define O1 "000000a1 open 10.0.1.1:0 -> 10.0.0.2:80"
+#define SF1 "10.0.1.1:40000 -> 10.0.0.2:80"
+#define SF2 "10.0.2.1:50000 -> 10.0.0.2:80"
+
+struct row {
+	int policy, mode;
+	enum ev e;
+	const char *want;
+};
+
+#include "test-policy-table.h"
+
+/* ------------------------------------------------- outcomes and control */
+
+static void test_outcomes(void)
+{
+	struct pm_action a;
+	struct sockaddr_storage s;
+
+	/* the kernel says the connection is under its own path manager */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	a = Q.v[Q.head];
+	taken();
+	pol_opened(&P, &a, -EOPNOTSUPP, "userspace PM not selected");
+	F.addrs[2].present = true;
+	ss_of(&s, "10.0.3.1", 0);
+	pol_addr_added(&P, &s);
+	CHECK("EOPNOTSUPP: the connection is not ours, nothing more",
+	      !strcmp(taken(), ""));
+
+	/* a failed open: logged, backs off, the next round tries again */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	a = Q.v[Q.head];
+	taken();
+	F.logs = 0;
+	pol_opened(&P, &a, -EHOSTUNREACH, "");
+	CHECK("a failed open is logged once",
+	      F.logs == 1 && strstr(F.last_log, "open 10.0.2.1:0"));
+	CHECK("a failed open waits backoff_min_ms",
+	      pol_next_retry_ms(&P) == T0 + 100);
+	F.now += 100;
+	pol_retries_due(&P);
+	CHECK("after the back-off, the pair is tried again",
+	      !strcmp(taken(), O2 " id 1 dev 3"));
+	pol_opened(&P, &a, -EHOSTUNREACH, "");
+	CHECK("the second failure waits twice as long",
+	      pol_next_retry_ms(&P) == T0 + 100 + 200);
+	CHECK("the second failure is not logged again", F.logs == 1);
+
+	/* the kernel's table had another id: the policy learns it */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	a = Q.v[Q.head];
+	taken();
+	a.id = 7;
+	pol_opened(&P, &a, 0, "");
+	F.addrs[1].present = false;
+	ss_of(&s, "10.0.2.1", 0);
+	settle();
+	pol_addr_removed(&P, &s);
+	CHECK("an attempt lost with its address: its id is withdrawn",
+	      !strcmp(taken(), "000000a1 withdraw 10.0.2.1:0 id 7"));
+
+	/* a failed MP_PRIO: believed not done */
+	start(FULLMESH, MPSD_MODE_HANDOVER);
+	established();
+	settle();
+	F.addrs[0].present = false;
+	ss_of(&s, "10.0.1.1", 0);
+	pol_addr_removed(&P, &s);
+	a = Q.v[Q.head];
+	taken();
+	pol_backup_done(&P, &a, -EIO, "");
+	pol_configure(&P, &P.cfg);
+	CHECK("a failed MP_PRIO is sent again",
+	      !strcmp(taken(), "000000a1 active " SF2));
+}
+
+static void test_control(void)
+{
+	struct sockaddr_storage s;
+	struct mpsd_config cfg;
+	char pol[32], mode[32];
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	CHECK("claim: a first claim", pol_claim(&P, TOKEN));
+	CHECK("claim: a second one changes nothing", !pol_claim(&P, TOKEN));
+	F.addrs[2].present = true;
+	ss_of(&s, "10.0.3.1", 0);
+	pol_addr_added(&P, &s);
+	CHECK("claimed: the policy leaves it alone", !strcmp(taken(), ""));
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	pol_set_mode(&P, TOKEN, MPSOCK_MODE_HANDOVER);
+	CHECK("set_mode handover: one path carries the data",
+	      !strcmp(taken(), "000000a1 backup " SF2));
+
+	start(FULLMESH, MPSD_MODE_HANDOVER);
+	established();
+	settle();
+	event(MPTCP_EVENT_SUB_ESTABLISHED, "10.0.2.1", 50001, "10.0.0.2", 80, 1,
+	      0);
+	CHECK("handover: a subflow that joined active becomes a backup",
+	      !strcmp(taken(),
+		      "000000a1 backup 10.0.2.1:50001 -> 10.0.0.2:80"));
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	cfg = P.cfg;
+	cfg.mode = MPSD_MODE_HANDOVER;
+	pol_configure(&P, &cfg);
+	CHECK("reload in handover: one path carries the data",
+	      !strcmp(taken(), "000000a1 backup " SF2));
+	pol_describe(&P, pol, sizeof(pol), mode, sizeof(mode));
+	CHECK("describe",
+	      !strcmp(pol, "fullmesh") && !strcmp(mode, "handover"));
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	P.cfg.rules[0] = (struct mpsd_if_rule){"eth1", MPSD_IF_BACKUP};
+	P.cfg.nrules = 1;
+	established();
+	CHECK("aggregate: a backup interface joins as a backup",
+	      !strcmp(taken(), O2 " id 1 dev 3 backup"));
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	P.cfg.rules[0] = (struct mpsd_if_rule){"eth1", MPSD_IF_NEVER};
+	P.cfg.nrules = 1;
+	established();
+	CHECK("an interface never used opens nothing", !strcmp(taken(), ""));
+
+	/* closed: forgotten, and a late ESTABLISHED brings nothing back */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	event(MPTCP_EVENT_CLOSED, "10.0.1.1", 40000, "10.0.0.2", 80, 0, 0);
+	CHECK("CLOSED: the saved mode is forgotten",
+	      F.forgot == 1 && !pol_knows(&P, TOKEN));
+	established();
+	CHECK("CLOSED then ESTABLISHED: nothing",
+	      !strcmp(taken(), "") && !pol_knows(&P, TOKEN));
+
+	/* server side: the configured addresses, announced once */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	ss_of(&P.cfg.announce[0].addr, "10.0.9.1", 0);
+	P.cfg.announce[0].id = 3;
+	ss_of(&P.cfg.announce[1].addr, "10.0.1.1", 0); /* its own: not */
+	P.cfg.announce[1].id = 4;
+	P.cfg.nannounce = 2;
+	{
+		struct mps_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.type = MPTCP_EVENT_ESTABLISHED;
+		ev.token = TOKEN;
+		ev.server_side = 1;
+		ss_of(&ev.local, "10.0.1.1", 80);
+		ss_of(&ev.remote, "10.0.0.2", 40000);
+		pol_event(&P, &ev);
+		CHECK("server side: ANNOUNCE the configured address",
+		      !strcmp(taken(), "000000a1 announce 10.0.9.1:0 id 3"));
+		pol_event(&P, &ev);
+		CHECK("server side: announced once", !strcmp(taken(), ""));
+	}
+
+	/* the peer announces an address: fullmesh joins it */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	event(MPTCP_EVENT_ANNOUNCED, "0.0.0.0", 0, "10.0.5.2", 0, 0, 0);
+	CHECK("ANNOUNCED: fullmesh joins the new address from each local one",
+	      !strcmp(taken(), "000000a1 open 10.0.1.1:0 -> 10.0.5.2:80 id 0 "
+			       "dev 2; 000000a1 open 10.0.2.1:0 -> "
+			       "10.0.5.2:80 id 1 dev 3"));
+
+	/* the endpoint table loses eth1's endpoint: its subflow goes */
+	start(ENDPOINTS, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	{
+		struct ep_table old = F.ep;
+
+		F.ep.n = 0;
+		pol_endpoints_changed(&P, &old);
+		CHECK("endpoint deleted: its subflow reset, its id withdrawn",
+		      !strcmp(taken(), "000000a1 reset " SF2 " dev 3; "
+				       "000000a1 withdraw 10.0.2.1:0 id 5"));
+	}
+
+	/* a reset subflow's SUB_CLOSED is not a failure of a new attempt */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	settle();
+	F.links[1].up = false;
+	pol_link_changed(&P, 3, false);
+	settle(); /* the SUB_CLOSED of the reset */
+	CHECK("a reset subflow's SUB_CLOSED: no back-off",
+	      pol_next_retry_ms(&P) == 0);
+}
+
+/* The actuator's slices: a queue far longer than one slice. */
+static void test_queue(void)
+{
+	struct pm_actions q = {0};
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < 10000; i++) {
+		struct pm_action *a = pm_actions_push(&q);
+
+		ok &= a != NULL;
+		if (a)
+			a->token = i;
+		if (i % 3 == 2)
+			q.head++;
+	}
+	CHECK("queue: 10000 actions, a third of them done",
+	      ok && pm_actions_pending(&q) == 10000 - 3333 &&
+		      q.v[q.head].token == 3333);
+	pm_actions_free(&q);
+}
+
+int main(void)
+{
+	bool print = getenv("TEST_POLICY_PRINT") != NULL;
+	unsigned int i;
+	char name[160];
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		const char *got = run(r->policy, r->mode, r->e);
+
+		snprintf(name, sizeof(name), "%s, %s, %s",
+			 policy_names[r->policy], mode_names[r->mode],
+			 event_names[r->e]);
+		if (print)
+			printf("# %s\n#   %s\n", name, got);
+		CHECK(name, !strcmp(got, r->want));
+		if (strcmp(got, r->want))
+			printf("#   got:  %s\n#   want: %s\n", got, r->want);
+		pol_fini(&P);
+	}
+	test_outcomes();
+	pol_fini(&P);
+	test_control();
+	pol_fini(&P);
+	test_queue();
+	pm_actions_free(&Q);
+	return test_done();
+}
