@@ -29,11 +29,12 @@ struct mps_nl_ack {
 };
 
 /*
- * Whether every message of @buf lies within it.  libmnl's mnl_nlmsg_ok()
- * compares a message's length as a signed int: one above INT_MAX passes,
- * and mnl_nlmsg_next() then steps gigabytes on (found by tests/fuzz).  The
- * kernel sends none; a buffer is checked whole anyway before libmnl walks
- * it.
+ * Whether every message of @buf lies within it, up to its aligned end.
+ * libmnl's mnl_nlmsg_ok() compares a message's length as a signed int
+ * (one above INT_MAX passes, and mnl_nlmsg_next() then steps gigabytes
+ * on), and its attribute walk reads up to the message's aligned end, past
+ * an unaligned last message (both found by tests/fuzz).  The kernel sends
+ * neither; a buffer is checked whole anyway before libmnl walks it.
  */
 bool mps_nl_valid(const void *buf, size_t len);
 /*

@@ -91,17 +91,18 @@ static mnl_cb_t ack_ctl_cb[NLMSG_MIN_TYPE] = {
 bool mps_nl_valid(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
+	size_t step;
 	__u32 n;
 
 	while (len >= sizeof(struct nlmsghdr)) {
 		memcpy(&n, p, sizeof(n));
-		if (n < sizeof(struct nlmsghdr) || n > len)
+		/* libmnl also reads attributes up to the aligned end */
+		step = ((size_t)n + NLMSG_ALIGNTO - 1) &
+		       ~(size_t)(NLMSG_ALIGNTO - 1);
+		if (n < sizeof(struct nlmsghdr) || step > len)
 			return false;
-		n = NLMSG_ALIGN(n);
-		if (n >= len)
-			break;
-		p += n;
-		len -= n;
+		p += step;
+		len -= step;
 	}
 	return true;
 }
