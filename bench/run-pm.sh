@@ -60,6 +60,7 @@
 #   MPSOCK_BENCH_PM     bench-pm binary (default build/bench/bench-pm)
 #   MPSOCKD             mpsockd binary (default build/daemon/mpsockd)
 #   MPSOCK_TESTSRV      echo server (default build/tests/tools/mpsock-testsrv)
+#   PM_KEEP_LOG         a file to copy every mpsockd's log to, at the end
 #
 # Exit status: 0 when the run completed (whether or not the targets are
 # met: this is a measurement, not a test), 1 when it failed, 77 without
@@ -259,15 +260,19 @@ pm_finish()
 	local rc=$1 other late
 
 	mpsockd_stop
+	[[ -n ${PM_KEEP_LOG:-} ]] && cp "$ALL_LOG" "$PM_KEEP_LOG"
 	other=$(grep -v -e "^--- mpsockd" -e "serving" -e "path manager: policy" \
 		-e "per-subflow socket options" -e "mpsockd: setting " \
 		-e "mpsockd: state file" "$ALL_LOG")
-	# pairs without a route through their interface (the plain shape)
-	late=$(grep -c "no route through" <<<"$other")
+	# pairs without a route through their interface (the plain shape,
+	# and section 4's address before its routes): one line per pair,
+	# then a count
+	late=$(grep -c -e "no route through" -e "no route for" <<<"$other")
 	if ((late)); then
-		echo "run-pm: mpsockd logged $late \"no route through ...\" (the" \
-			"plain shape's cell -> $TESTNET_SRV_WIFI4, not opened)" >&2
-		other=$(grep -v "no route through" <<<"$other")
+		echo "run-pm: mpsockd logged $late \"no route ...\" lines (the" \
+			"plain shape's cell -> $TESTNET_SRV_WIFI4, not opened; section" \
+			"4's address back before its routes)" >&2
+		other=$(grep -v -e "no route through" -e "no route for" <<<"$other")
 	fi
 	# subflows for connections that were gone when mpsockd read their
 	# events: the probes of "bench-pm ready", read late (see use_mpsockd)

@@ -165,8 +165,9 @@ static bool slice_urgent(const struct pm_actions *q, unsigned int from,
 }
 
 unsigned int actuator_run(struct policy *p, struct pm_actions *q,
-			  unsigned int max)
+			  unsigned int max, long long budget_us)
 {
+	long long end = mps_now_us() + budget_us;
 	struct sched_param fifo = {.sched_priority = 1}, other = {0};
 	struct mps_genl *g = NULL;
 	unsigned int done = 0;
@@ -186,7 +187,9 @@ unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 	while (q->head < q->n) {
 		struct pm_action a = q->v[q->head];
 
-		if (done >= max && a.token != last)
+		/* a connection's run is never split; between runs, the bounds */
+		if (a.token != last && done &&
+		    (done >= max || mps_now_us() >= end))
 			break;
 		q->head++;
 		run_one(p, g, &a);

@@ -818,14 +818,21 @@ static int broker_event_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+#define EVENTS_SLICE_US 2000
+
 static void events_readable(int ep)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	ssize_t n;
 
-	int budget = 256; /* then give the clients a turn */
+	/*
+	 * Each recv() is one event; with thousands of connections a burst
+	 * (an address gone) is thousands of them: at most EVENTS_SLICE_US
+	 * of them per loop turn, then the clients and the actuator get theirs.
+	 */
+	long long end = mps_now_us() + EVENTS_SLICE_US;
 
-	while (events_on && budget--) {
+	while (events_on && mps_now_us() < end) {
 		n = recv(mnl_socket_get_fd(events.nl), buf, sizeof(buf),
 			 MSG_DONTWAIT);
 		if (n > 0) {

@@ -164,7 +164,7 @@ static int drop_caps(void)
 		return -errno;
 	/*
 	 * CAP_SYS_NICE: to run as a real-time task for the few calls the
-	 * kernel's own work must not overtake (drop_local() in policy.c).
+	 * kernel's own work must not overtake (actuator_run() in actuator.c).
 	 */
 	data[0].effective = data[0].permitted =
 		((1u << CAP_NET_ADMIN) | (1u << CAP_NET_BIND_SERVICE) |
@@ -182,7 +182,7 @@ static int drop_caps(void)
 
 /*
  * The few calls that withdraw a dead address run as a real-time task
- * (drop_local() in policy.c); say at start if that will not work (no
+ * (actuator_run() in actuator.c); say at start if that will not work (no
  * CAP_SYS_NICE, a sandbox that forbids it, or a cgroup without real-time
  * budget) rather than let those calls quietly race the kernel.
  */

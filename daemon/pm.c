@@ -103,7 +103,7 @@ void policy_tick(void)
 		pm_rank(&pm_policy);
 		next_rank_ms = now + pm_policy.cfg.interactive_ms;
 	}
-	actuator_run(&pm_policy, &pm_queue, PM_SLICE);
+	actuator_run(&pm_policy, &pm_queue, PM_SLICE, PM_SLICE_US);
 }
 
 int policy_next_timeout_ms(void)

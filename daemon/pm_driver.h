@@ -9,8 +9,15 @@
 
 #include "policy.h"
 
-/* actions carried out per loop turn: other work waits no longer */
-#define PM_SLICE 64
+/*
+ * Per loop turn, at most PM_SLICE actions or PM_SLICE_US of them, whichever
+ * comes first (a connection's run is finished past either): a client's
+ * request or a kernel event waits behind at most one slice.  The time
+ * bound is the one that matters: an action costs from ~20 us (MP_PRIO) to
+ * over 1 ms (a SOCK_DESTROY that walks a busy hash chain).
+ */
+#define PM_SLICE 256
+#define PM_SLICE_US 2000
 
 extern struct policy pm_policy;
 extern struct pm_actions pm_queue;
@@ -24,10 +31,11 @@ int pm_discover(struct policy *p);
 void pm_rank(struct policy *p);
 
 /*
- * At most about @max of the queued actions, a connection's consecutive
- * ones never split, their outcomes told to @p: how many were done.
+ * At most about @max of the queued actions, or @budget_us of them, a
+ * connection's consecutive ones never split, their outcomes told to @p:
+ * how many were done.
  */
 unsigned int actuator_run(struct policy *p, struct pm_actions *q,
-			  unsigned int max);
+			  unsigned int max, long long budget_us);
 
 #endif

@@ -312,6 +312,48 @@ static int local_id(struct pm_conn *c, const struct paddr *l)
 	return id;
 }
 
+/* Whether @l -> @r through @ifindex is the first such pair to be logged. */
+static bool noroute_first(struct policy *p, const struct paddr *l,
+			  const struct paddr *r, int ifindex)
+{
+	struct pm_noroute *n;
+	unsigned int i;
+
+	for (i = 0; i < p->n_noroute; i++) {
+		n = &p->noroute[i];
+		if (n->ifindex == ifindex && paddr_eq(&n->l, l, false) &&
+		    paddr_eq(&n->r, r, false)) {
+			n->more++;
+			return false;
+		}
+	}
+	if (p->n_noroute == PM_NOROUTE_PAIRS)
+		return true; /* more pairs than that: each logged */
+	n = &p->noroute[p->n_noroute++];
+	n->l = *l;
+	n->r = *r;
+	n->ifindex = ifindex;
+	n->more = 0;
+	return true;
+}
+
+/* Routes may change: how many were not logged, and a fresh table. */
+static void noroute_reset(struct policy *p)
+{
+	char sa[64], sb[64];
+	unsigned int i;
+
+	for (i = 0; i < p->n_noroute; i++)
+		if (p->noroute[i].more)
+			plog(p, LOG_NOTICE,
+			     "policy: open %s -> %s: no route for %u more "
+			     "connections",
+			     paddr_str(&p->noroute[i].l, sa, sizeof(sa)),
+			     paddr_str(&p->noroute[i].r, sb, sizeof(sb)),
+			     p->noroute[i].more);
+	p->n_noroute = 0;
+}
+
 /*
  * A subflow leaves through the interface of its local address, whatever
  * routing says of that source (a host without source-based rules would
@@ -337,12 +379,13 @@ static void open_subflow(struct policy *p, struct pm_conn *c,
 	egress = ifindex ? p->env->egress(p->env->ctx, &local, &remote, ifindex)
 			 : 0;
 	if (!egress && ifindex) {
-		if (!t || !t->noroute) {
+		if ((!t || !t->noroute) && noroute_first(p, l, r, ifindex)) {
 			const struct nw_link *lk = link_of(p, ifindex);
 
 			plog(p, LOG_NOTICE,
 			     "policy: %08x: open %s -> %s: no route through "
-			     "%s, not tried until routes change",
+			     "%s, not tried until routes change (nor logged "
+			     "for other connections)",
 			     c->token, paddr_str(l, sa, sizeof(sa)),
 			     paddr_str(r, sb, sizeof(sb)),
 			     lk ? lk->name : "its interface");
@@ -947,6 +990,7 @@ static void retry_now(struct policy *p,
 	struct pm_conn *c;
 	unsigned int b, i;
 
+	noroute_reset(p);
 	PM_FOR_EACH_CONN(&p->m, c, b)
 	{
 		if (!conn_managed(c))

@@ -87,12 +87,27 @@ struct pm_env {
 	void (*log)(void *ctx, int prio, const char *msg);
 };
 
+/*
+ * A pair found without a route through its interface: logged for the first
+ * connection only, and the others counted, until something that changes
+ * routes (an address, a link, a route) clears the table: an address back
+ * before its routes would otherwise log one line per connection.
+ */
+#define PM_NOROUTE_PAIRS 8
+struct pm_noroute {
+	struct paddr l, r;
+	int ifindex;
+	unsigned int more; /* connections not logged */
+};
+
 struct policy {
 	struct pm_model m;
 	struct mpsd_config cfg;
 	const struct pm_env *env;
 	struct pm_actions *out;
 	long retry_soonest; /* of any connection, 0: none */
+	struct pm_noroute noroute[PM_NOROUTE_PAIRS];
+	unsigned int n_noroute;
 };
 
 void pol_init(struct policy *p, const struct mpsd_config *cfg,

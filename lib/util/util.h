@@ -68,6 +68,15 @@ static inline long mps_now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
 }
 
+/* CLOCK_MONOTONIC in microseconds: budgets of work within a loop turn. */
+static inline long long mps_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 /*
  * A token's bucket among 1 << @bits: tokens are random, but a
  * multiplicative hash keeps any structure in them from clustering.

@@ -649,6 +649,44 @@ static void test_control(void)
 	      pol_next_retry_ms(&P) == 0);
 }
 
+/*
+ * A pair without a route is logged for its first connection only, and the
+ * others counted when routes may have changed: thousands of connections
+ * must not mean thousands of lines.
+ */
+static void test_noroute_log(void)
+{
+	static const __u32 tokens[] = {0xb1, 0xb2, 0xb3, 0xb4, 0xb5};
+	struct mps_event ev;
+	unsigned int i, opens = 0;
+	const char *q;
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	F.noroute[3] = true; /* 10.0.2.1's eth1 reaches nothing */
+	F.logs = 0;
+	for (i = 0; i < 5; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.token = tokens[i];
+		ss_of(&ev.local, "10.0.1.1", 40000 + i);
+		ss_of(&ev.remote, "10.0.0.2", 80);
+		ev.type = MPTCP_EVENT_CREATED;
+		pol_event(&P, &ev);
+		ev.type = MPTCP_EVENT_ESTABLISHED;
+		pol_event(&P, &ev);
+	}
+	taken();
+	CHECK("no route for five connections: one line",
+	      F.logs == 1 && strstr(F.last_log, "no route through"));
+	F.noroute[3] = false;
+	pol_routes_changed(&P);
+	CHECK("routes changed: the four others counted in one line",
+	      F.logs == 2 &&
+		      strstr(F.last_log, "no route for 4 more connections"));
+	for (q = taken(); (q = strstr(q, "open 10.0.2.1")); q++)
+		opens++;
+	CHECK("and all five connections try the pair again", opens == 5);
+}
+
 /* The actuator's slices: a queue far longer than one slice. */
 static void test_queue(void)
 {
@@ -694,6 +732,8 @@ int main(void)
 	test_outcomes();
 	pol_fini(&P);
 	test_control();
+	pol_fini(&P);
+	test_noroute_log();
 	pol_fini(&P);
 	test_queue();
 	pm_actions_free(&Q);
