@@ -211,6 +211,7 @@ static int broker_reply(int s, const struct mps_req *req, struct mps_reply *rep,
 			int wait_ms, bool spin)
 {
 	struct pollfd pfd = {.fd = s, .events = POLLIN};
+	struct mps_reply raw;
 	ssize_t n;
 	int r = 1;
 
@@ -223,24 +224,20 @@ static int broker_reply(int s, const struct mps_req *req, struct mps_reply *rep,
 		snprintf(rep->msg, sizeof(rep->msg), "mpsockd did not answer");
 		return r ? -errno : -ETIMEDOUT;
 	}
-	n = recv(s, rep, sizeof(*rep), 0);
+	n = recv(s, &raw, sizeof(raw), 0);
 	/* mpsockd closed over our request: its refusal may still be there */
 	if (n < 0 && errno == ECONNRESET)
-		n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
-	if (broker_refused(rep, n))
+		n = recv(s, &raw, sizeof(raw), MSG_DONTWAIT);
+	if (broker_refused(&raw, n)) {
+		*rep = raw;
 		return rep->err;
-	if (n < 0)
-		errno = ECONNRESET;
-	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
-	    rep->seq != req->seq) {
-		r = n < 0 ? -errno : -EPROTO;
+	}
+	r = n < 0 ? -ECONNRESET : mps_reply_decode(&raw, n, req->seq, rep);
+	if (r)
 		snprintf(rep->msg, sizeof(rep->msg), "%s",
 			 n == 0 ? "mpsockd closed the connection"
 				: "bad reply from mpsockd");
-		return r;
-	}
-	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	return 0;
+	return r;
 }
 
 static void broker_stamp(struct mps_req *req, struct mps_reply *rep)
