@@ -330,9 +330,13 @@ static void claim(int fd, const struct mps_req *req)
 		policy_claim(token);
 }
 
+/*
+ * The rows: what mpsockd does per request type.  The request's shape (its
+ * size, version, descriptors and fields) is the wire format's, checked by
+ * mps_req_decode() (lib/broker/codec.c, fuzzed by tests/fuzz) before any
+ * row is looked at; a type without a row is refused there.
+ */
 struct req_kind {
-	const char *name;
-	unsigned int fds_min, fds_max; /* the socket, then a proof */
 	/* 0, or -errno with @msg; @proof is -1 when none came */
 	int (*authorize)(const struct mps_req *req, int proof, char *msg,
 			 size_t len);
@@ -341,101 +345,69 @@ struct req_kind {
 		      struct mps_reply *rep);
 };
 
-/*
- * Every request is one fixed-size struct mps_req (proto.h): its size is
- * checked once for all.  A type missing here is unknown.
- */
 static const struct req_kind kinds[__MPS_REQ_MAX] = {
-	[MPS_REQ_OPEN] = {"open", 1, 2, authorize_open, true, handle_open},
-	[MPS_REQ_CLOSE] = {"close", 1, 1, NULL, true, handle_close},
-	[MPS_REQ_BACKUP] = {"backup", 1, 1, NULL, true, handle_backup},
-	[MPS_REQ_SOCKOPT] = {"sockopt", 1, 2, authorize_sockopt, true,
-			     handle_sockopt},
-	[MPS_REQ_SUBSCRIBE] = {"subscribe", 1, 1, NULL, false,
-			       handle_subscribe},
-	[MPS_REQ_SUBSCRIBE_OWNER] = {"subscribe-owner", 0, 0, NULL, false,
-				     handle_subscribe_owner},
-	[MPS_REQ_MODE] = {"mode", 1, 1, NULL, false, handle_mode},
-	[MPS_REQ_STATUS] = {"status", 0, 0, NULL, false, handle_status},
+	[MPS_REQ_OPEN] = {authorize_open, true, handle_open},
+	[MPS_REQ_CLOSE] = {NULL, true, handle_close},
+	[MPS_REQ_BACKUP] = {NULL, true, handle_backup},
+	[MPS_REQ_SOCKOPT] = {authorize_sockopt, true, handle_sockopt},
+	[MPS_REQ_SUBSCRIBE] = {NULL, false, handle_subscribe},
+	[MPS_REQ_SUBSCRIBE_OWNER] = {NULL, false, handle_subscribe_owner},
+	[MPS_REQ_MODE] = {NULL, false, handle_mode},
+	[MPS_REQ_STATUS] = {NULL, false, handle_status},
 };
-
-static const struct req_kind *kind_of(unsigned int type)
-{
-	return type < __MPS_REQ_MAX && kinds[type].handle ? &kinds[type] : NULL;
-}
 
 const char *req_name(unsigned int type)
 {
-	const struct req_kind *k = kind_of(type);
-
-	return k ? k->name : "unknown";
+	return mps_req_name(type);
 }
 
-/* The descriptors @k wants: 0, or -EBADF with @msg. */
-static int check_fds(const struct req_kind *k, unsigned int nfds,
-		     bool truncated, char *msg, size_t len)
+/*
+ * The wire format's checks (size, version, descriptors, fields), then the
+ * socket, then authorization: in this order, before anything acts.
+ */
+static int request_check(const struct mps_req *raw, ssize_t n, int msg_flags,
+			 const int *fds, unsigned int nfds, struct mps_req *req,
+			 const struct req_kind **kind, char *msg, size_t len)
 {
-	if (nfds >= k->fds_min && nfds <= k->fds_max && !truncated)
-		return 0;
-	if (k->fds_max > 1)
-		snprintf(msg, len,
-			 "a %s request carries its socket and at most one "
-			 "proof (got %u)",
-			 k->name, nfds);
-	else if (k->fds_min)
-		snprintf(msg, len,
-			 "a request carries exactly one socket (got %u)", nfds);
-	else
-		snprintf(msg, len, "a %s request carries no socket (got %u)",
-			 k->name, nfds);
-	return -EBADF;
-}
-
-/* Size, version, descriptors, the socket, authorization: in this order. */
-static int request_check(const struct req_kind *k, const struct mps_req *req,
-			 ssize_t n, int msg_flags, const int *fds,
-			 unsigned int nfds, char *msg, size_t len)
-{
+	const struct req_kind *k;
 	int err;
 
-	if (n != (ssize_t)sizeof(*req) || (msg_flags & MSG_TRUNC)) {
+	if (msg_flags & MSG_TRUNC) {
+		memcpy(req, raw, sizeof(*req));
 		snprintf(msg, len, "bad request size %zd", n);
 		return -EINVAL;
 	}
-	if (req->version != MPS_PROTO_VERSION) {
-		snprintf(msg, len, "request version %u, this mpsockd speaks %u",
-			 req->version, MPS_PROTO_VERSION);
-		return -EPROTONOSUPPORT;
+	err = mps_req_decode(raw, n, nfds, req, msg, len);
+	if (!err && (msg_flags & MSG_CTRUNC)) {
+		snprintf(msg, len, "the request's descriptors were truncated");
+		err = -EBADF;
 	}
-	if (!k) {
-		/* its descriptors are refused all the same (closed after) */
-		if (nfds != 1) {
-			snprintf(msg, len,
-				 "a request carries exactly one socket "
-				 "(got %u)",
-				 nfds);
-			return -EBADF;
-		}
-		snprintf(msg, len, "unknown request type");
+	if (err)
+		return err;
+	k = req->type < __MPS_REQ_MAX ? &kinds[req->type] : NULL;
+	if (!k || !k->handle) {
+		/* a type the wire format knows and this table does not */
+		snprintf(msg, len, "unknown request type %u", req->type);
 		return -EINVAL;
 	}
-	err = check_fds(k, nfds, msg_flags & MSG_CTRUNC, msg, len);
-	if (!err && nfds)
+	*kind = k;
+	if (nfds)
 		err = check_app_socket(fds[0], msg, len);
 	if (!err && k->authorize)
 		err = k->authorize(req, nfds > 1 ? fds[1] : -1, msg, len);
 	return err;
 }
 
-int request_run(struct client *c, const struct mps_req *req, ssize_t n,
+int request_run(struct client *c, const struct mps_req *raw, ssize_t n,
 		int msg_flags, int *fds, unsigned int nfds,
 		struct mps_reply *rep)
 {
-	const struct req_kind *k = kind_of(req->type);
+	const struct req_kind *k = NULL;
+	struct mps_req req;
 	int fd;
 
-	rep->err = request_check(k, req, n, msg_flags, fds, nfds, rep->msg,
-				 sizeof(rep->msg));
+	rep->err = request_check(raw, n, msg_flags, fds, nfds, &req, &k,
+				 rep->msg, sizeof(rep->msg));
 	/* a proof has served: nothing below may see or keep it */
 	while (nfds > 1)
 		close(fds[--nfds]);
@@ -444,6 +416,6 @@ int request_run(struct client *c, const struct mps_req *req, ssize_t n,
 	fd = nfds ? fds[0] : -1;
 	/* claimed only once authorized: a refused request steers nothing */
 	if (k->claims)
-		claim(fd, req);
-	return k->handle(c, fd, req, rep);
+		claim(fd, &req);
+	return k->handle(c, fd, &req, rep);
 }

@@ -54,11 +54,16 @@ int mps_event_decode(const struct mps_event_msg *m, size_t len,
 
 /* How many descriptors a request of @type carries: 1, or 0 for none. */
 unsigned int mps_req_fds(unsigned int type);
+/* How many proofs of privilege (lib/op/proof.c) may follow them: 0 or 1. */
+unsigned int mps_req_proofs(unsigned int type);
+/* The request type's name, for logs and messages ("unknown" if none). */
+const char *mps_req_name(unsigned int type);
 /*
  * A request as mpsockd received it (@n bytes, @nfds descriptors) into
  * *@req, checked before anything acts on it: its size, version, the
- * descriptors its type carries, and the fields that need neither the
- * socket nor the caller's rights.  0, or -errno with @msg for the reply:
+ * descriptors its type carries (its socket, then at most its proofs), and
+ * the fields that need neither the socket nor the caller's rights.
+ * mpsockd's request table (daemon/requests.c) starts with this.  0, or -errno with @msg for the reply:
  * EINVAL (size, unknown type, a field out of range), EPROTONOSUPPORT
  * (version), EBADF (descriptors), ENOPROTOOPT (not an option of one
  * subflow).  *@req holds what arrived either way, so that the reply can

@@ -64,6 +64,49 @@ unsigned int mps_req_fds(unsigned int type)
 									 : 1;
 }
 
+unsigned int mps_req_proofs(unsigned int type)
+{
+	return type == MPS_REQ_OPEN || type == MPS_REQ_SOCKOPT ? 1 : 0;
+}
+
+const char *mps_req_name(unsigned int type)
+{
+	static const char *const names[__MPS_REQ_MAX] = {
+		[MPS_REQ_OPEN] = "open",
+		[MPS_REQ_CLOSE] = "close",
+		[MPS_REQ_BACKUP] = "backup",
+		[MPS_REQ_SOCKOPT] = "sockopt",
+		[MPS_REQ_SUBSCRIBE] = "subscribe",
+		[MPS_REQ_SUBSCRIBE_OWNER] = "subscribe-owner",
+		[MPS_REQ_MODE] = "mode",
+		[MPS_REQ_STATUS] = "status",
+	};
+
+	return type < __MPS_REQ_MAX && names[type] ? names[type] : "unknown";
+}
+
+/* The descriptors: the application's socket, then at most its proofs. */
+static int req_fds(unsigned int type, unsigned int nfds, char *msg,
+		   size_t msglen)
+{
+	unsigned int min = mps_req_fds(type), max = min + mps_req_proofs(type);
+
+	if (nfds >= min && nfds <= max)
+		return 0;
+	if (max > 1)
+		snprintf(msg, msglen,
+			 "a %s request carries its socket and at most one "
+			 "proof (got %u)",
+			 mps_req_name(type), nfds);
+	else if (min)
+		snprintf(msg, msglen,
+			 "a request carries exactly one socket (got %u)", nfds);
+	else
+		snprintf(msg, msglen, "a %s request carries no socket (got %u)",
+			 mps_req_name(type), nfds);
+	return -EBADF;
+}
+
 /* The fields of one request type, all but what needs the socket or caller. */
 static int req_fields(const struct mps_req *req, char *msg, size_t msglen)
 {
@@ -112,6 +155,8 @@ static int req_fields(const struct mps_req *req, char *msg, size_t msglen)
 int mps_req_decode(const void *buf, size_t n, unsigned int nfds,
 		   struct mps_req *req, char *msg, size_t msglen)
 {
+	int err;
+
 	memset(req, 0, sizeof(*req));
 	/* the reply echoes type and seq: take them from any prefix */
 	memcpy(req, buf, n < sizeof(*req) ? n : sizeof(*req));
@@ -125,20 +170,8 @@ int mps_req_decode(const void *buf, size_t n, unsigned int nfds,
 			 req->version, MPS_PROTO_VERSION);
 		return -EPROTONOSUPPORT;
 	}
-	if (nfds != mps_req_fds(req->type)) {
-		if (mps_req_fds(req->type))
-			snprintf(
-				msg, msglen,
-				"a request carries exactly one socket (got %u)",
-				nfds);
-		else
-			snprintf(msg, msglen,
-				 "a request of type %u carries no socket "
-				 "(got %u)",
-				 req->type, nfds);
-		return -EBADF;
-	}
-	return req_fields(req, msg, msglen);
+	err = req_fds(req->type, nfds, msg, msglen);
+	return err ? err : req_fields(req, msg, msglen);
 }
 
 int mps_reply_decode(const void *buf, size_t n, __u32 seq,
