@@ -10,10 +10,10 @@
 #                       clean), run the system suite against them (installed
 #                       into a Debian 12 image, the units under systemd),
 #                       then the suites again under ASan/UBSan; ends with
-#                       "N passed, N failed, N skipped".  The unit suite
-#                       replays the fuzz corpora (tests/fuzz/README) once
-#                       per input; libFuzzer runs are not part of it
-#                       (they are open-ended: run them by hand)
+#                       then each libFuzzer target for MPSOCK_FUZZ_SECONDS
+#                       (20) on a copy of its corpus (tools/fuzz-run.sh;
+#                       the unit suites also replay the corpora); ends with
+#                       "N passed, N failed, N skipped"
 # MPSOCK_TEST_STRICT=1 turns skipped tests into failures (CI sets it).
 set -eu
 # a relative MPSOCK_DEMO_SVG is the caller's, not the repository's
@@ -27,7 +27,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
 	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool libsystemd-dev
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
-	python3 gnuplot-nox libxml2-utils libcap2-bin
+	python3 gnuplot-nox libxml2-utils libclang-rt-dev libcap2-bin
 	systemd dpkg-dev debhelper dh-python lintian systemd-container debootstrap"
 
 install_missing()
@@ -118,6 +118,15 @@ test)
 		-Dbuildtype=debug -Dman=disabled
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		ASAN_OPTIONS=detect_leaks=1 run_suites build-asan
+	echo "== libFuzzer: each target for ${MPSOCK_FUZZ_SECONDS:-20} s (tools/fuzz-run.sh)"
+	SECONDS=0
+	log=$(mktemp)
+	tools/fuzz-run.sh -t "${MPSOCK_FUZZ_SECONDS:-20}" build-fuzz | tee "$log"
+	passed=$((passed + $(grep -c '^ok ' "$log")))
+	failed=$((failed + $(grep -c '^not ok ' "$log")))
+	grep -q '^ok ' "$log" || failed=$((failed + 1))
+	rm -f "$log"
+	echo "(${SECONDS} s)"
 	if [ "${MPSOCK_TEST_STRICT:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
 		echo "MPSOCK_TEST_STRICT=1: $skipped skipped tests count as failed"
 		failed=$((failed + skipped))
