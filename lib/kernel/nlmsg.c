@@ -6,8 +6,10 @@
  * runs no default handler once a control array is given, and its defaults
  * drop the kernel's text.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <linux/netlink.h>
 
 #include "kernel/kernel.h"
@@ -74,4 +76,96 @@ int mps_nl_run(const void *buf, size_t len, unsigned int seq,
 {
 	return mnl_cb_run2(buf, len, seq, portid, cb, ack, ack_ctl_cb,
 			   NLMSG_MIN_TYPE);
+}
+
+/*
+ * A batch's acks: each NLMSG_ERROR goes to its request's slot, found by
+ * seq, through the same reader as a single exchange's.
+ */
+struct nl_batch_read {
+	struct mps_nl_ack *acks;
+	__u32 seq0;
+	unsigned int n, got;
+};
+
+static int batch_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_batch_read *r = data;
+	__u32 i = nlh->nlmsg_seq - r->seq0;
+
+	if (i >= r->n || r->acks[i].err <= 0)
+		return MNL_CB_OK; /* not ours, or read already */
+	r->acks[i].err = 0;
+	r->got++;
+	if (ack_error_cb(nlh, &r->acks[i]) == MNL_CB_ERROR && !r->acks[i].err)
+		r->acks[i].err = -EBADMSG;
+	return MNL_CB_OK;
+}
+
+static mnl_cb_t batch_ctl_cb[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR] = batch_error_cb,
+};
+
+bool mps_nl_batch_next(struct mnl_nlmsg_batch *b, __u32 seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_batch_current(b);
+
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	return mnl_nlmsg_batch_next(b);
+}
+
+/*
+ * Room for a full batch's acks, error texts included (~1 KB each as the
+ * kernel counts them, against the 36 bytes of the smallest request):
+ * above the usual default, which the kernel drops acks beyond.  FORCE
+ * passes net.core.rmem_max with CAP_NET_ADMIN; best effort either way.
+ */
+void mps_nl_batch_rcvbuf(struct mnl_socket *nl)
+{
+	int size = MPS_NL_BATCH / 32 * 2048;
+	int fd = mnl_socket_get_fd(nl);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
+/*
+ * The kernel runs every request of a sendmsg() inside it, in order, and
+ * queues each one's ack before returning: so the acks are read without
+ * waiting, and one missing means it was dropped (a full receive buffer).
+ */
+int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
+		      struct mnl_nlmsg_batch *b, __u32 seq0, unsigned int n,
+		      struct mps_nl_ack *acks)
+{
+	struct nl_batch_read r = {.acks = acks, .seq0 = seq0, .n = n};
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	unsigned int i;
+	ssize_t len;
+	int err = 0;
+
+	for (i = 0; i < n; i++) {
+		acks[i].err = 1; /* not answered yet */
+		if (acks[i].msg && acks[i].msglen)
+			acks[i].msg[0] = '\0';
+	}
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
+			      mnl_nlmsg_batch_size(b)) < 0)
+		err = -errno;
+	while (!err && r.got < n) {
+		len = recv(mnl_socket_get_fd(nl), buf, sizeof(buf),
+			   MSG_DONTWAIT);
+		if (len < 0) {
+			err = errno == EAGAIN ? -EIO : -errno;
+			break;
+		}
+		if (mnl_cb_run2(buf, len, 0, portid, NULL, &r, batch_ctl_cb,
+				NLMSG_MIN_TYPE) < 0)
+			err = -errno;
+	}
+	for (i = 0; i < n; i++)
+		if (acks[i].err > 0)
+			acks[i].err = err ? err : -EIO;
+	return err;
 }
