@@ -131,6 +131,14 @@ void mps_nl_batch_rcvbuf(struct mnl_socket *nl)
 }
 
 /*
+ * An ack is at most a few hundred bytes: NLMSG_ERROR, the request's header
+ * (the whole request where NETLINK_CAP_ACK is unknown, a few hundred
+ * bytes) and the kernel's text.  A longer message is no ack of ours.
+ */
+#define NL_ACK_MAX 512
+#define NL_ACKS_PER_READ 32
+
+/*
  * The kernel runs every request of a sendmsg() inside it, in order, and
  * queues each one's ack before returning: so the acks are read without
  * waiting, and one missing means it was dropped (a full receive buffer).
@@ -140,10 +148,11 @@ int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 		      struct mps_nl_ack *acks)
 {
 	struct nl_batch_read r = {.acks = acks, .seq0 = seq0, .n = n};
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[NL_ACKS_PER_READ][NL_ACK_MAX];
+	struct mmsghdr msgs[NL_ACKS_PER_READ];
+	struct iovec iov[NL_ACKS_PER_READ];
 	unsigned int i;
-	ssize_t len;
-	int err = 0;
+	int err = 0, got;
 
 	for (i = 0; i < n; i++) {
 		acks[i].err = 1; /* not answered yet */
@@ -153,16 +162,26 @@ int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
 			      mnl_nlmsg_batch_size(b)) < 0)
 		err = -errno;
+	/* one ack a datagram: read them by the dozen */
 	while (!err && r.got < n) {
-		len = recv(mnl_socket_get_fd(nl), buf, sizeof(buf),
-			   MSG_DONTWAIT);
-		if (len < 0) {
+		for (i = 0; i < NL_ACKS_PER_READ; i++) {
+			iov[i].iov_base = buf[i];
+			iov[i].iov_len = NL_ACK_MAX;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		got = recvmmsg(mnl_socket_get_fd(nl), msgs, NL_ACKS_PER_READ,
+			       MSG_DONTWAIT, NULL);
+		if (got < 0) {
 			err = errno == EAGAIN ? -EIO : -errno;
 			break;
 		}
-		if (mnl_cb_run2(buf, len, 0, portid, NULL, &r, batch_ctl_cb,
-				NLMSG_MIN_TYPE) < 0)
-			err = -errno;
+		for (i = 0; i < (unsigned int)got && !err; i++)
+			if (mnl_cb_run2(buf[i], msgs[i].msg_len, 0, portid,
+					NULL, &r, batch_ctl_cb,
+					NLMSG_MIN_TYPE) < 0)
+				err = -errno;
 	}
 	for (i = 0; i < n; i++)
 		if (acks[i].err > 0)
