@@ -332,16 +332,32 @@ static void run_slice(struct policy *p, struct pm_actions *q, unsigned int n)
 	}
 }
 
+/*
+ * What an action costs lately, in ns: a slice's batches cannot stop half
+ * way, so the slice is sized to the time left beforehand.  It starts at
+ * a SET_FLAGS round trip's cost, and follows what slices take (a quarter
+ * of the last one's each time): a reset costs more than an MP_PRIO, and
+ * a loaded machine more than an idle one.
+ */
+static long long cost_ns = 20000;
+
+static unsigned int slice_max(unsigned int left, long long time_left_us)
+{
+	long long fit = time_left_us * 1000 / cost_ns;
+
+	return fit < 1 ? 1 : fit < left ? (unsigned int)fit : left;
+}
+
 unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 			  unsigned int max, long long budget_us)
 {
-	long long end = mps_now_us() + budget_us;
+	long long now = mps_now_us(), end = now + budget_us, t;
 	struct sched_param fifo = {.sched_priority = 1}, other = {0};
 	unsigned int done = 0, n;
 	bool rt = false;
 
-	while (q->head < q->n && done < max && (!done || mps_now_us() < end)) {
-		n = slice_len(q, max - done);
+	while (q->head < q->n && done < max && (!done || now < end)) {
+		n = slice_len(q, slice_max(max - done, end - now));
 		if (!slice_grow(n)) {
 			mpsd_log(LOG_ERR, "policy: %u actions: %s", n,
 				 strerror(ENOMEM));
@@ -350,6 +366,11 @@ unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 		if (!rt && slice_urgent(q, q->head, n))
 			rt = sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
 		run_slice(p, q, n);
+		t = mps_now_us();
+		cost_ns = (3 * cost_ns + (t - now) * 1000 / n) / 4;
+		if (cost_ns < 100)
+			cost_ns = 100; /* never a slice of everything */
+		now = t;
 		done += n;
 	}
 	if (rt)
