@@ -10,7 +10,7 @@
  */
 #include "actuator.h"
 
-static unsigned int act_phase_of(__u8 type)
+unsigned int act_phase_of(__u8 type)
 {
 	switch (type) {
 	case PM_ACT_BACKUP:

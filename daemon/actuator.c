@@ -276,14 +276,33 @@ static bool slice_urgent(const struct pm_actions *q, unsigned int from,
 	return false;
 }
 
-/* The slice from the queue's head: @max actions, a connection's run whole. */
-static unsigned int slice_len(const struct pm_actions *q, unsigned int max)
-{
-	unsigned int i = q->head + 1;
+/*
+ * What an action of each phase costs lately, in ns: a batch cannot stop
+ * half way, so a slice is sized beforehand to the time left.  A guess at
+ * first, then half the last batch's cost per action each time: an open
+ * costs tens of times what an MP_PRIO does in a batch, and a loaded
+ * machine more than an idle one.
+ */
+static long long cost_ns[ACT_PH_COUNT] = {50000, 50000, 50000, 50000};
 
-	while (i < q->n &&
-	       (i - q->head < max || q->v[i].token == q->v[i - 1].token))
+/*
+ * The slice from the queue's head: at most @max actions, and what fits
+ * @time_us as they cost lately; a connection's run whole, and one run at
+ * least.
+ */
+static unsigned int slice_len(const struct pm_actions *q, unsigned int max,
+			      long long time_us)
+{
+	unsigned int i = q->head;
+	long long left_ns = time_us * 1000;
+
+	do {
+		left_ns -= cost_ns[act_phase_of(q->v[i].type)];
 		i++;
+	} while (i < q->n &&
+		 (q->v[i].token == q->v[i - 1].token ||
+		  (i - q->head < max &&
+		   left_ns >= cost_ns[act_phase_of(q->v[i].type)])));
 	return i - q->head;
 }
 
@@ -312,6 +331,13 @@ static bool slice_grow(unsigned int n)
 	return true;
 }
 
+static void learn_cost(unsigned int phase, unsigned int n, long long us)
+{
+	long long c = (cost_ns[phase] + us * 1000 / n) / 2;
+
+	cost_ns[phase] = c < 100 ? 100 : c; /* never a slice of everything */
+}
+
 /*
  * The slice's @n actions leave the queue first: their outcomes may queue
  * more (a failed open backs off and the policy looks again), which the
@@ -320,6 +346,7 @@ static bool slice_grow(unsigned int n)
 static void run_slice(struct policy *p, struct pm_actions *q, unsigned int n)
 {
 	unsigned int i, k, s;
+	long long t;
 
 	memcpy(sl.v, q->v + q->head, n * sizeof(*sl.v));
 	q->head += n;
@@ -328,36 +355,22 @@ static void run_slice(struct policy *p, struct pm_actions *q, unsigned int n)
 		s = sl.step[sl.order[i]];
 		for (k = i; k < n && sl.step[sl.order[k]] == s; k++)
 			;
+		t = mps_now_us();
 		run_step(p, sl.v, sl.order + i, k - i, s % ACT_PH_COUNT);
+		learn_cost(s % ACT_PH_COUNT, k - i, mps_now_us() - t);
 	}
-}
-
-/*
- * What an action costs lately, in ns: a slice's batches cannot stop half
- * way, so the slice is sized to the time left beforehand.  It starts at
- * a SET_FLAGS round trip's cost, and follows what slices take (a quarter
- * of the last one's each time): a reset costs more than an MP_PRIO, and
- * a loaded machine more than an idle one.
- */
-static long long cost_ns = 20000;
-
-static unsigned int slice_max(unsigned int left, long long time_left_us)
-{
-	long long fit = time_left_us * 1000 / cost_ns;
-
-	return fit < 1 ? 1 : fit < left ? (unsigned int)fit : left;
 }
 
 unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 			  unsigned int max, long long budget_us)
 {
-	long long now = mps_now_us(), end = now + budget_us, t;
+	long long now = mps_now_us(), end = now + budget_us;
 	struct sched_param fifo = {.sched_priority = 1}, other = {0};
 	unsigned int done = 0, n;
 	bool rt = false;
 
 	while (q->head < q->n && done < max && (!done || now < end)) {
-		n = slice_len(q, slice_max(max - done, end - now));
+		n = slice_len(q, max - done, end - now);
 		if (!slice_grow(n)) {
 			mpsd_log(LOG_ERR, "policy: %u actions: %s", n,
 				 strerror(ENOMEM));
@@ -366,11 +379,7 @@ unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 		if (!rt && slice_urgent(q, q->head, n))
 			rt = sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
 		run_slice(p, q, n);
-		t = mps_now_us();
-		cost_ns = (3 * cost_ns + (t - now) * 1000 / n) / 4;
-		if (cost_ns < 100)
-			cost_ns = 100; /* never a slice of everything */
-		now = t;
+		now = mps_now_us();
 		done += n;
 	}
 	if (rt)

@@ -17,6 +17,8 @@ enum act_phase {
 	ACT_PH_COUNT,
 };
 
+unsigned int act_phase_of(__u8 type); /* enum pm_act's phase */
+
 /*
  * The step of each of @v[0..n): round * ACT_PH_COUNT + phase, never
  * before the step of the connection's previous action in @v; how many
