@@ -25,9 +25,6 @@
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
 #endif
-#ifndef SO_PEERPIDFD
-#define SO_PEERPIDFD 77
-#endif
 
 enum verdict { WORKS, FAILS, INFO };
 
@@ -343,28 +340,6 @@ static void check_bpf(struct result *r)
 	    mps_sockopt_status());
 }
 
-static void check_peerpidfd(struct result *r)
-{
-	int sv[2], pidfd = -1;
-	socklen_t len = sizeof(pidfd);
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		say(r, FAILS, "socketpair: %s", strerror(errno));
-		return;
-	}
-	if (getsockopt(sv[0], SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0)
-		say(r, FAILS,
-		    "SO_PEERPIDFD: %s (Linux 6.5): mpsockd knows its "
-		    "clients by pid only",
-		    strerror(errno));
-	else
-		say(r, WORKS, "SO_PEERPIDFD");
-	if (pidfd >= 0)
-		close(pidfd);
-	close(sv[0]);
-	close(sv[1]);
-}
-
 static void check_netns_cookie(struct result *r)
 {
 	unsigned long long cookie;
@@ -420,7 +395,6 @@ static const struct check {
 	{"cgroup2", check_cgroup2},
 	{"btf", check_btf},
 	{"bpf", check_bpf},
-	{"so-peerpidfd", check_peerpidfd},
 	{"netns-cookie", check_netns_cookie},
 	{"caps", check_caps},
 };

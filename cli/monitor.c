@@ -208,7 +208,7 @@ int cmd_monitor(int argc, char **argv)
 		return fail("monitor", err,
 			    msg[0] ? msg
 				   : "without CAP_NET_ADMIN, events come "
-				     "through mpsockd, which is not running");
+				     "through mpsockd, which refused");
 	status = monitor(&sub, &d);
 	mps_op_unsubscribe(&sub);
 	return status;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -33,7 +34,7 @@ struct parser {
 	void *ctx;
 	struct mpsd_config cfg;
 	/* where each entry was given, so that a conflict can point at it */
-	unsigned int once_line[8];
+	unsigned int once_line[16];
 	unsigned int rule_line[MPSD_MAX_IF_RULES];
 	unsigned int announce_line[MPSD_MAX_ANNOUNCE];
 };
@@ -73,6 +74,12 @@ void mpsd_config_defaults(struct mpsd_config *c)
 	c->backoff_min_ms = 100;
 	c->backoff_max_ms = 30000;
 	c->interactive_ms = 1000;
+	c->limits.user_clients = 64;
+	c->limits.user_waits = 64;
+	c->limits.user_subscriptions = 32;
+	c->limits.user_registrations = 512;
+	c->limits.conn_subflows = 0;
+	c->limits.conn_syn_sent = 8;
 }
 
 static int name_index(const char *const *names, size_t n, const char *s)
@@ -384,6 +391,52 @@ static bool parse_interactive_interval(struct parser *p)
 			  &p->cfg.interactive_ms);
 }
 
+static bool parse_per_user(struct parser *p)
+{
+	static const struct {
+		const char *name;
+		unsigned int max;
+		size_t off;
+	} what[] = {
+		{"clients", 65536, offsetof(struct mpsd_limits, user_clients)},
+		{"waits", 1024, offsetof(struct mpsd_limits, user_waits)},
+		{"subscriptions", 65536,
+		 offsetof(struct mpsd_limits, user_subscriptions)},
+		{"registrations", 4096,
+		 offsetof(struct mpsd_limits, user_registrations)},
+	};
+	char *s = next_arg(p);
+
+	for (size_t i = 0; s && i < ARRAY_SIZE(what); i++)
+		if (strcmp(s, what[i].name) == 0)
+			return parse_uint(
+				p, s, next_arg(p), 1, what[i].max,
+				(unsigned int *)((char *)&p->cfg.limits +
+						 what[i].off));
+	return fail(p,
+		    "per-user: clients, waits, subscriptions or "
+		    "registrations expected (got \"%s\")",
+		    s ? s : "");
+}
+
+/* "subflows N|limits [syn-sent N]": per connection opened through us */
+static bool parse_app_subflows(struct parser *p)
+{
+	char *s = next_arg(p);
+
+	if (s && strcmp(s, "limits") == 0)
+		p->cfg.limits.conn_subflows = 0;
+	else if (!parse_uint(p, NULL, s, 1, 255, &p->cfg.limits.conn_subflows))
+		return false;
+	s = next_arg(p);
+	if (!s)
+		return true;
+	if (strcmp(s, "syn-sent") != 0)
+		return fail(p, "app-subflows: extra argument %s", s);
+	return parse_uint(p, "syn-sent", next_arg(p), 1, 255,
+			  &p->cfg.limits.conn_syn_sent);
+}
+
 static const struct keyword keywords[] = {
 	{"policy", true, parse_policy},
 	{"mode", true, parse_mode},
@@ -392,6 +445,8 @@ static const struct keyword keywords[] = {
 	{"max-subflows", true, parse_max_subflows},
 	{"backoff", true, parse_backoff},
 	{"interactive-interval", true, parse_interactive_interval},
+	{"per-user", false, parse_per_user},
+	{"app-subflows", true, parse_app_subflows},
 };
 
 _Static_assert(ARRAY_SIZE(keywords) <=

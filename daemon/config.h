@@ -33,6 +33,20 @@ struct mpsd_announce {
 	__u8 id;
 };
 
+/*
+ * What one user, or one connection, may take of mpsockd (issue 15): so
+ * that one user can never deny another.
+ */
+struct mpsd_limits {
+	unsigned int user_clients; /* connections to mpsockd at once */
+	unsigned int user_waits; /* parked open-and-wait requests */
+	unsigned int user_subscriptions; /* event streams */
+	unsigned int user_registrations; /* modes given before connecting */
+	/* subflows opened through mpsockd, 0: the namespace's limits */
+	unsigned int conn_subflows;
+	unsigned int conn_syn_sent; /* of those, still connecting */
+};
+
 struct mpsd_config {
 	enum mpsd_policy policy;
 	unsigned int ndiffports; /* 0 unless policy is ndiffports */
@@ -44,6 +58,7 @@ struct mpsd_config {
 	unsigned int nrules;
 	struct mpsd_announce announce[MPSD_MAX_ANNOUNCE];
 	unsigned int nannounce;
+	struct mpsd_limits limits;
 };
 
 void mpsd_config_defaults(struct mpsd_config *c);

@@ -14,4 +14,27 @@
 void mpsd_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The same for what a client can cause (a failed request, a refusal):
+ * at most a burst and then a few lines a second per call site (its @fmt)
+ * and for all sites together; the rest is counted and reported as "N
+ * similar messages suppressed".
+ */
+void mpsd_log_limited(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* One client's own allowance (zeroed: full). */
+struct mpsd_log_bucket {
+	long tokens_ms; /* tokens in thousandths, refilled by the ms */
+	long last_ms;
+};
+
+/* The same, first within @who's allowance (NULL: none). */
+void mpsd_log_from(struct mpsd_log_bucket *who, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Report what was suppressed, once a site has been calm for a second. */
+void mpsd_log_flush(void);
+/* When mpsd_log_flush() has something to say: ms from now, or -1. */
+long mpsd_log_next_ms(void);
+
 #endif

@@ -103,7 +103,9 @@ static void default_state_path(char *buf, size_t len)
 
 	if (mps_netns_cookie(-1, &cookie))
 		return;
-	mkdir("/run/mpsock", 0755);
+	/* root's alone (policy_state.c refuses a directory others write) */
+	if (mkdir("/run/mpsock", 0700) < 0 && errno == EEXIST)
+		chmod("/run/mpsock", 0700);
 	snprintf(buf, len, "/run/mpsock/mpsockd-%llu.state",
 		 (unsigned long long)cookie);
 }
@@ -329,7 +331,8 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
-	/* two descriptors per client (its socket and pidfd), and ours */
+	/* two descriptors per client (its socket; a request's socket and proof
+	 * while it is read), and ours */
 	raise_fd_limit();
 	{
 		struct rlimit rl;

@@ -8,14 +8,13 @@
 
 struct peer {
 	struct ucred cred; /* at connect time */
-	struct ucred
-		sender; /* of the request being handled (SCM_CREDENTIALS) */
-	int pidfd; /* the connecting process, -1 if unknown */
+	/* of the request being handled (SCM_CREDENTIALS) */
+	struct ucred sender;
 };
 
 int peer_identify(int s, struct peer *p);
-void peer_release(struct peer *p);
-bool peer_capable(const struct peer *p, int cap);
+/* The process that sent the request in hand, else the one that connected. */
+pid_t peer_pid(const struct peer *p);
 
 struct mpsd_config;
 

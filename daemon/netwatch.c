@@ -17,18 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
 #include "op/op.h"
 #include "log.h"
 #include "netwatch.h"
-
-/* carrier; in <linux/if.h>, which clashes with glibc's <net/if.h> */
-#ifndef IFF_LOWER_UP
-#define IFF_LOWER_UP 0x10000
-#endif
 
 /* a link with many VFs describes itself in more than a page */
 #define NW_BUF_SIZE 32768
@@ -139,16 +133,10 @@ int netwatch_addr_ifindex(const struct sockaddr_storage *addr)
 /* Into @st; the path manager hears of it only when @st is what it sees. */
 static void on_link(struct nw_state *st, const struct nlmsghdr *nlh)
 {
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	struct nw_link l = {.ifindex = ifi->ifi_index}, *old;
+	struct nw_link l, *old;
 
-	mnl_attr_for_each(attr, nlh,
-			  sizeof(*ifi)) if (mnl_attr_get_type(attr) ==
-					    IFLA_IFNAME)
-		snprintf(l.name, sizeof(l.name), "%s", mnl_attr_get_str(attr));
-	l.up = nlh->nlmsg_type == RTM_NEWLINK && (ifi->ifi_flags & IFF_UP) &&
-	       (ifi->ifi_flags & IFF_LOWER_UP);
+	if (nw_parse_link(nlh, &l))
+		return;
 	old = link_find(st, l.ifindex);
 	if (nlh->nlmsg_type == RTM_DELLINK) {
 		if (old)
@@ -166,43 +154,16 @@ static void on_link(struct nw_state *st, const struct nlmsghdr *nlh)
 		ops->link_changed(&l);
 }
 
-static bool addr_usable(const struct ifaddrmsg *ifa, __u32 flags)
-{
-	if (ifa->ifa_scope != RT_SCOPE_UNIVERSE)
-		return false; /* host and link scope: loopback, fe80::/10 */
-	return !(flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
-}
-
 static void on_addr(struct nw_state *st, const struct nlmsghdr *nlh)
 {
-	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *attr;
-	struct nw_addr a = {.ifindex = ifa->ifa_index};
-	__u32 flags = ifa->ifa_flags;
-	const void *addr = NULL;
+	struct nw_addr a;
+	bool usable;
 	int i;
 
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
-	{
-		int type = mnl_attr_get_type(attr);
-
-		/* IFA_LOCAL is the address itself on point-to-point links */
-		if (type == IFA_LOCAL || (type == IFA_ADDRESS && !addr))
-			addr = mnl_attr_get_payload(attr);
-		if (type == IFA_FLAGS &&
-		    mnl_attr_validate(attr, MNL_TYPE_U32) == 0)
-			flags = mnl_attr_get_u32(attr);
-	}
-	if (!addr ||
-	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
+	if (nw_parse_addr(nlh, &a, &usable) <= 0)
 		return;
-	a.addr.ss_family = ifa->ifa_family;
-	if (ifa->ifa_family == AF_INET)
-		memcpy(&((struct sockaddr_in *)&a.addr)->sin_addr, addr, 4);
-	else
-		memcpy(&((struct sockaddr_in6 *)&a.addr)->sin6_addr, addr, 16);
 	i = addr_find(st, &a);
-	if (nlh->nlmsg_type == RTM_NEWADDR && addr_usable(ifa, flags)) {
+	if (nlh->nlmsg_type == RTM_NEWADDR && usable) {
 		if (i >= 0 || st->naddrs == NW_MAX_ADDRS)
 			return;
 		st->addrs[st->naddrs++] = a;
@@ -274,7 +235,9 @@ static int dump(int type, struct nw_state *st)
 	if (mnl_socket_sendto(d, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	while ((n = mnl_socket_recvfrom(d, buf, sizeof(buf))) > 0) {
-		r = mnl_cb_run(buf, n, seq, portid, msg_cb, st);
+		r = mps_nl_valid(buf, n)
+			    ? mnl_cb_run(buf, n, seq, portid, msg_cb, st)
+			    : (errno = EBADMSG, MNL_CB_ERROR);
 		if (r <= MNL_CB_STOP)
 			break;
 	}
@@ -561,7 +524,7 @@ void netwatch_readable(void)
 		/* > sizeof(buf): a message we could not read whole */
 		if (n > (ssize_t)sizeof(buf))
 			resync_request();
-		else if (n > 0)
+		else if (n > 0 && mps_nl_valid(buf, n))
 			mnl_cb_run(buf, n, 0, 0, msg_cb, cur);
 		else if (n < 0 && errno == ENOBUFS)
 			resync_request();

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 
 struct nw_link {
 	int ifindex;
@@ -41,6 +42,18 @@ void netwatch_readable(void);
 void netwatch_tick(void);
 int netwatch_next_timeout_ms(void);
 void netwatch_close(void);
+
+/*
+ * netwatch_parse.c: an RTM_NEWLINK or RTM_DELLINK message into @l (up only
+ * for a NEWLINK with IFF_UP and carrier): 0, or -EBADMSG when too short.
+ */
+int nw_parse_link(const struct nlmsghdr *nlh, struct nw_link *l);
+/*
+ * An RTM_NEWADDR or RTM_DELADDR message into @a, *@usable whether a
+ * subflow may start from it (global scope, not in DAD): 1 when it names an
+ * IPv4 or IPv6 address, 0 when it names none, -EBADMSG when too short.
+ */
+int nw_parse_addr(const struct nlmsghdr *nlh, struct nw_addr *a, bool *usable);
 
 const struct nw_link *netwatch_link(int ifindex);
 /* The addresses a subflow may start from (up links, usable addresses). */

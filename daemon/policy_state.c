@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Claims and modes that outlive mpsockd: a table by token and one by
- * socket cookie, written to a file on every change (rename() makes each
- * write atomic) and read back at start.  Only connections an application
+ * socket cookie, written to a file at most every FLUSH_MS after a change
+ * (never on a request's path: one user's registrations must not cost
+ * everybody a file write each; rename() makes each write atomic) and read
+ * back at start.  Only connections an application
  * spoke about are here, so the file stays small.  The file names the
  * network namespace that wrote it by its cookie, which the kernel never
  * reuses (inode numbers of namespaces it does): a file of another
@@ -16,7 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <libgen.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "op/op.h"
 #include "log.h"
@@ -40,6 +44,7 @@ struct cookie_entry {
 	__u64 cookie;
 	int mode;
 	time_t expires;
+	uid_t uid; /* who registered it: each user has a share */
 };
 
 static struct tok_entry *tokens[STATE_BUCKETS];
@@ -51,6 +56,9 @@ static bool dirty;
 static struct timespec last_save;
 static __be16 listen_ports[MAX_LISTEN_PORTS];
 static unsigned int nlisten;
+/* the uid of the request in hand (one thread), and each uid's share */
+static uid_t registrant;
+static unsigned int share = MAX_COOKIES;
 
 static unsigned int tok_bucket(__u32 token)
 {
@@ -121,9 +129,10 @@ static void save(void)
 		for (t = tokens[b]; t; t = t->next)
 			fprintf(f, "token %08x %d\n", t->token, t->mode);
 	for (i = 0; i < ncookies; i++)
-		fprintf(f, "cookie %llu %d %lld\n",
+		fprintf(f, "cookie %llu %d %lld %u\n",
 			(unsigned long long)cookies[i].cookie, cookies[i].mode,
-			(long long)cookies[i].expires);
+			(long long)cookies[i].expires,
+			(unsigned)cookies[i].uid);
 	if (fclose(f) == 0)
 		rename(tmp, state_path);
 	else
@@ -144,6 +153,49 @@ void policy_state_flush(bool now)
 	     (t.tv_nsec - last_save.tv_nsec) / 1000000;
 	if (now || ms >= FLUSH_MS)
 		save();
+}
+
+long policy_state_next_flush_ms(void)
+{
+	struct timespec t;
+	long ms;
+
+	if (!dirty)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (t.tv_sec - last_save.tv_sec) * 1000 +
+	     (t.tv_nsec - last_save.tv_nsec) / 1000000;
+	return ms >= FLUSH_MS ? 0 : FLUSH_MS - ms;
+}
+
+static bool state_empty(void)
+{
+	unsigned int b;
+
+	for (b = 0; b < STATE_BUCKETS; b++)
+		if (tokens[b])
+			return false;
+	return ncookies == 0;
+}
+
+/*
+ * A clean exit: what a restarted mpsockd must honour is written now; a
+ * file with nothing to honour is removed, so that none is left behind by
+ * a namespace that goes away.
+ */
+void policy_state_close(void)
+{
+	if (!state_path)
+		return;
+	cookies_expire();
+	if (state_empty()) {
+		unlink(state_path);
+	} else {
+		dirty = true;
+		policy_state_flush(true);
+	}
+	free(state_path);
+	state_path = NULL;
 }
 
 static int tok_set(__u32 token, int mode)
@@ -192,11 +244,35 @@ static bool written_here(FILE *f, char *who, size_t len)
 	return false;
 }
 
+/*
+ * The claims are kept only in a directory nobody else can write to: one
+ * that another user could write to lets that user swap the file under us.
+ */
+static bool dir_private(const char *path)
+{
+	char copy[4096];
+	struct stat st;
+	const char *dir;
+
+	snprintf(copy, sizeof(copy), "%s", path);
+	dir = dirname(copy);
+	if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return true;
+	mpsd_log(LOG_WARNING,
+		 "state directory %s is not a directory of ours that "
+		 "only we may write to: claims and modes are not kept across "
+		 "restarts",
+		 dir);
+	return false;
+}
+
 void policy_state_open(const char *path)
 {
 	char line[256], what[16], who[32];
 	unsigned long long cookie, token;
-	long long expires;
+	long long expires, now = time(NULL);
+	unsigned int uid = 0;
 	int mode, err;
 	FILE *f;
 
@@ -213,6 +289,8 @@ void policy_state_open(const char *path)
 		return;
 	}
 	if (!path || !path[0])
+		return;
+	if (!dir_private(path))
 		return;
 	state_path = strdup(path);
 	if (!state_path)
@@ -238,12 +316,17 @@ void policy_state_open(const char *path)
 		    sscanf(line, "token %llx %d", &token, &mode) == 2)
 			tok_set(token, mode);
 		else if (!strcmp(what, "cookie") && ncookies < MAX_COOKIES &&
-			 sscanf(line, "cookie %llu %d %lld", &cookie, &mode,
-				&expires) == 3)
-			cookies[ncookies++] =
-				(struct cookie_entry){.cookie = cookie,
-						      .mode = mode,
-						      .expires = expires};
+			 sscanf(line, "cookie %llu %d %lld %u", &cookie, &mode,
+				&expires, &uid) >= 3)
+			cookies[ncookies++] = (struct cookie_entry){
+				.cookie = cookie,
+				.mode = mode,
+				/* whatever a file says: never beyond the TTL */
+				.expires = expires < now + COOKIE_TTL_S
+						   ? expires
+						   : now + COOKIE_TTL_S,
+				.uid = uid};
+		uid = 0;
 	}
 	fclose(f);
 	cookies_expire();
@@ -264,7 +347,7 @@ int policy_state_set(__u32 token, int mode)
 		return 0;
 	err = tok_set(token, mode);
 	if (!err)
-		save();
+		dirty = true;
 	return err;
 }
 
@@ -305,30 +388,80 @@ bool policy_state_has_cookies(void)
 	return ncookies > 0;
 }
 
+void policy_state_set_registrant(uid_t uid)
+{
+	registrant = uid;
+}
+
+void policy_state_set_share(unsigned int per_uid)
+{
+	share = per_uid ? per_uid : MAX_COOKIES;
+}
+
+/* The registration of @uid (any uid: -1) closest to expiry, or -1. */
+static int oldest_of(uid_t uid)
+{
+	int i, found = -1;
+
+	for (i = 0; i < (int)ncookies; i++)
+		if ((uid == (uid_t)-1 || cookies[i].uid == uid) &&
+		    (found < 0 || cookies[i].expires < cookies[found].expires))
+			found = i;
+	return found;
+}
+
+static unsigned int count_of(uid_t uid)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ncookies; i++)
+		n += cookies[i].uid == uid;
+	return n;
+}
+
+/*
+ * Which slot a new registration of @uid takes.  A user at its share
+ * replaces its own oldest; in a full table, the user holding the most
+ * gives one up.  Either way no user can push out another that stays
+ * within its share (issue 15: 4,096 registrations of one user turned
+ * another's MANUAL socket into a fullmesh one).
+ */
+static unsigned int slot_for(uid_t uid)
+{
+	unsigned int i, most = 0, n;
+	uid_t biggest = uid;
+
+	if (count_of(uid) >= share)
+		return oldest_of(uid);
+	if (ncookies < MAX_COOKIES)
+		return ncookies++;
+	for (i = 0; i < ncookies; i++) {
+		n = count_of(cookies[i].uid);
+		if (n > most) {
+			most = n;
+			biggest = cookies[i].uid;
+		}
+	}
+	return oldest_of(biggest);
+}
+
 int policy_state_set_cookie(__u64 cookie, int mode, char *msg, size_t len)
 {
 	unsigned int i;
 
+	(void)msg;
+	(void)len;
 	cookies_expire();
 	for (i = 0; i < ncookies; i++)
 		if (cookies[i].cookie == cookie)
 			break;
-	(void)msg;
-	(void)len;
-	if (i == ncookies && ncookies == MAX_COOKIES) {
-		unsigned int j;
-
-		/* full: the registration closest to expiry makes room */
-		for (i = 0, j = 1; j < ncookies; j++)
-			if (cookies[j].expires < cookies[i].expires)
-				i = j;
-	} else if (i == ncookies) {
-		ncookies++;
-	}
+	if (i == ncookies)
+		i = slot_for(registrant);
 	cookies[i].cookie = cookie;
 	cookies[i].mode = mode;
+	cookies[i].uid = registrant;
 	cookies[i].expires = time(NULL) + COOKIE_TTL_S;
-	save();
+	dirty = true;
 	return 0;
 }
 
@@ -351,7 +484,7 @@ int policy_state_match_cookie_value(__u32 token, __u64 cookie, int mode)
 		mode = cookies[i].mode;
 		cookies[i] = cookies[--ncookies];
 		tok_set(token, mode);
-		save();
+		dirty = true;
 		break;
 	}
 	return mode;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <linux/types.h>
 
 /*
@@ -30,6 +31,18 @@ int policy_state_match_cookie_value(__u32 token, __u64 cookie, int mode);
 void policy_state_prune(bool (*known)(__u32 token));
 /* Writes what changed, at most every few hundred milliseconds. */
 void policy_state_flush(bool now);
+/* When policy_state_flush() will write: ms from now, or -1 (nothing). */
+long policy_state_next_flush_ms(void);
+/* Clean exit: writes what is kept, or removes a file with nothing in it. */
+void policy_state_close(void);
+
+/*
+ * Registrations by cookie are counted per uid: @uid is the one of the
+ * request in hand (set before policy_set_mode()), @per_uid each user's
+ * share (0: no limit but the table's).
+ */
+void policy_state_set_registrant(uid_t uid);
+void policy_state_set_share(unsigned int per_uid);
 
 /* Ports with a listener: how a rediscovered connection's side is told. */
 void policy_state_scan_listeners(void);

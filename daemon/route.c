@@ -162,7 +162,9 @@ static int lookup(int family, const void *src, const void *dst, int oif,
 					*/
 			return r;
 		}
-		r = mnl_cb_run(buf, n, seq, portid, reply_cb, out);
+		r = mps_nl_valid(buf, n)
+			    ? mnl_cb_run(buf, n, seq, portid, reply_cb, out)
+			    : (errno = EBADMSG, MNL_CB_ERROR);
 	} while (r == MNL_CB_OK);
 	return r < 0 ? -errno : 0;
 }

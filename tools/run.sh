@@ -10,7 +10,10 @@
 #                       clean), run the system suite against them (installed
 #                       into a Debian 12 image, the units under systemd),
 #                       then the suites again under ASan/UBSan; ends with
-#                       "N passed, N failed, N skipped"
+#                       "N passed, N failed, N skipped".  The unit suite
+#                       replays the fuzz corpora (tests/fuzz/README) once
+#                       per input; libFuzzer runs are not part of it
+#                       (they are open-ended: run them by hand)
 # MPSOCK_TEST_STRICT=1 turns skipped tests into failures (CI sets it).
 set -eu
 # a relative MPSOCK_DEMO_SVG is the caller's, not the repository's
@@ -24,7 +27,7 @@ cd "$(dirname "$0")/.."
 PACKAGES="build-essential g++ meson ninja-build pkg-config libmnl-dev
 	libbpf-dev libelf-dev zlib1g-dev clang llvm bpftool libsystemd-dev
 	iproute2 procps util-linux tcpdump scdoc man-db groff-base jq
-	python3 gnuplot-nox libxml2-utils
+	python3 gnuplot-nox libxml2-utils libcap2-bin
 	systemd dpkg-dev debhelper dh-python lintian systemd-container debootstrap"
 
 install_missing()

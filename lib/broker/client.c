@@ -87,10 +87,11 @@ static int broker_connect(struct mps_reply *rep)
 	return s;
 }
 
-static int broker_send(int s, int fd, const struct mps_req *req)
+/* @req with @fd and, if not -1, @proof (a proof of privilege) attached. */
+static int broker_send(int s, int fd, int proof, const struct mps_req *req)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = (void *)req, .iov_len = sizeof(*req)};
@@ -98,9 +99,11 @@ static int broker_send(int s, int fd, const struct mps_req *req)
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 		.msg_control = ctl.buf,
-		.msg_controllen = sizeof(ctl.buf),
+		.msg_controllen = CMSG_SPACE(sizeof(int)),
 	};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fds[2] = {fd, proof};
+	int n = proof < 0 ? 1 : 2;
 
 	if (fd < 0) { /* a request about the caller, not about a socket */
 		mh.msg_control = NULL;
@@ -109,10 +112,11 @@ static int broker_send(int s, int fd, const struct mps_req *req)
 			return -errno;
 		return 0;
 	}
+	mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(n * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, n * sizeof(int));
 	if (sendmsg(s, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
 		return -errno;
 	return 0;
@@ -171,6 +175,33 @@ static int broker_get(struct broker_conn *c, struct mps_reply *rep, bool *fresh)
 }
 
 /*
+ * mpsockd refuses a connection it cannot serve (a per-user or overall
+ * limit) with one reply of sequence 0, then closes it: that reply, not
+ * "closed the connection", is the answer to what we sent.
+ */
+static bool broker_refused(struct mps_reply *rep, ssize_t n)
+{
+	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
+	    rep->seq || rep->err >= 0)
+		return false;
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	return true;
+}
+
+/* A send failed: was the connection refused before we could send? */
+static int broker_send_failed(int s, int err, struct mps_reply *rep)
+{
+	ssize_t n = recv(s, rep, sizeof(*rep), MSG_DONTWAIT);
+
+	if (broker_refused(rep, n))
+		return rep->err;
+	memset(rep, 0, sizeof(*rep));
+	snprintf(rep->msg, sizeof(rep->msg), "cannot send to mpsockd (%s)",
+		 strerror(-err));
+	return err;
+}
+
+/*
  * The reply to @req on @s, within the usual bound plus @wait_ms: 0 with
  * @rep filled (its err is the broker's answer), or -errno with @rep->msg
  * saying what went wrong; the caller drops @s then, a late reply must not
@@ -180,6 +211,7 @@ static int broker_reply(int s, const struct mps_req *req, struct mps_reply *rep,
 			int wait_ms, bool spin)
 {
 	struct pollfd pfd = {.fd = s, .events = POLLIN};
+	struct mps_reply raw;
 	ssize_t n;
 	int r = 1;
 
@@ -192,28 +224,40 @@ static int broker_reply(int s, const struct mps_req *req, struct mps_reply *rep,
 		snprintf(rep->msg, sizeof(rep->msg), "mpsockd did not answer");
 		return r ? -errno : -ETIMEDOUT;
 	}
-	n = recv(s, rep, sizeof(*rep), 0);
-	if (n != (ssize_t)sizeof(*rep) || rep->version != MPS_PROTO_VERSION ||
-	    rep->seq != req->seq) {
-		r = n < 0 ? -errno : -EPROTO;
+	n = recv(s, &raw, sizeof(raw), 0);
+	/* mpsockd closed over our request: its refusal may still be there */
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(s, &raw, sizeof(raw), MSG_DONTWAIT);
+	if (broker_refused(&raw, n)) {
+		*rep = raw;
+		return rep->err;
+	}
+	r = n < 0 ? -ECONNRESET : mps_reply_decode(&raw, n, req->seq, rep);
+	if (r)
 		snprintf(rep->msg, sizeof(rep->msg), "%s",
 			 n == 0 ? "mpsockd closed the connection"
 				: "bad reply from mpsockd");
-		return r;
-	}
-	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	return 0;
+	return r;
 }
 
 static void broker_stamp(struct mps_req *req, struct mps_reply *rep)
 {
 	memset(rep, 0, sizeof(*rep));
 	req->version = MPS_PROTO_VERSION;
-	req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
+	/* 0 is mpsockd's refusal of a connection: never a request's */
+	do
+		req->seq = __atomic_add_fetch(&broker_seq, 1, __ATOMIC_RELAXED);
+	while (!req->seq);
 }
 
 int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		    int wait_ms)
+{
+	return mps_broker_call_proof(fd, -1, req, rep, wait_ms);
+}
+
+int mps_broker_call_proof(int fd, int proof, struct mps_req *req,
+			  struct mps_reply *rep, int wait_ms)
 {
 	struct broker_conn *c = mps_tls_get(&broker_tls, sizeof(*c));
 	bool fresh;
@@ -226,15 +270,14 @@ int mps_broker_call(int fd, struct mps_req *req, struct mps_reply *rep,
 		s = broker_get(c, rep, &fresh);
 		if (s < 0)
 			return s;
-		err = broker_send(s, fd, req);
+		err = broker_send(s, fd, proof, req);
 		/* a kept connection may have died with an earlier broker */
 		if (!err || fresh)
 			break;
 		broker_drop(c);
 	}
 	if (err)
-		snprintf(rep->msg, sizeof(rep->msg),
-			 "cannot send to mpsockd (%s)", strerror(-err));
+		err = broker_send_failed(s, err, rep);
 	else
 		err = broker_reply(s, req, rep, wait_ms, true);
 	if (!err)
@@ -252,8 +295,10 @@ int mps_broker_subscribe(int fd, struct mps_req *req, struct mps_reply *rep,
 	s = broker_connect(rep);
 	if (s < 0)
 		return s;
-	err = broker_send(s, fd, req);
-	if (!err)
+	err = broker_send(s, fd, -1, req);
+	if (err)
+		err = broker_send_failed(s, err, rep);
+	else
 		err = broker_reply(s, req, rep, 0, false);
 	if (!err)
 		err = rep->err;

@@ -67,25 +67,31 @@ static void copy_info(void *dst, size_t dst_len, const struct nlattr *attr)
 	memcpy(dst, mnl_attr_get_payload(attr), len < dst_len ? len : dst_len);
 }
 
+/* What one answer carries, into either @msk or @sf (the other NULL). */
+struct parse_ctx {
+	struct mps_msk *msk;
+	struct mps_diag_subflow *sf;
+};
+
 static int dump_attr_cb(const struct nlattr *attr, void *data)
 {
-	struct dump_ctx *d = data;
+	struct parse_ctx *p = data;
 
 	switch (mnl_attr_get_type(attr)) {
 	case INET_DIAG_INFO:
-		if (d->mptcp) {
-			copy_info(&d->msk.info, sizeof(d->msk.info), attr);
-			d->msk.has_info = true;
+		if (p->msk) {
+			copy_info(&p->msk->info, sizeof(p->msk->info), attr);
+			p->msk->has_info = true;
 		} else {
-			copy_info(d->sf.tcpi, sizeof(d->sf.tcpi), attr);
-			d->sf.tcpi_len = mnl_attr_get_payload_len(attr);
-			if (d->sf.tcpi_len > sizeof(d->sf.tcpi))
-				d->sf.tcpi_len = sizeof(d->sf.tcpi);
+			copy_info(p->sf->tcpi, sizeof(p->sf->tcpi), attr);
+			p->sf->tcpi_len = mnl_attr_get_payload_len(attr);
+			if (p->sf->tcpi_len > sizeof(p->sf->tcpi))
+				p->sf->tcpi_len = sizeof(p->sf->tcpi);
 		}
 		break;
 	case INET_DIAG_ULP_INFO:
-		if (!d->mptcp)
-			return mps_diag_parse_ulp(attr, &d->sf.mptcp);
+		if (p->sf)
+			return mps_diag_parse_ulp(attr, &p->sf->mptcp);
 		break;
 	default:
 		break;
@@ -93,18 +99,13 @@ static int dump_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
+static int parse_sock(const struct nlmsghdr *nlh, struct mps_diag_sock *s,
+		      struct parse_ctx *p)
 {
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
-	struct dump_ctx *d = data;
-	struct mps_diag_sock *s;
-	int err;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*m)))
-		return MNL_CB_OK;
-	memset(&d->msk, 0, sizeof(d->msk));
-	memset(&d->sf, 0, sizeof(d->sf));
-	s = d->mptcp ? &d->msk.sock : &d->sf.sock;
+		return 0;
 	s->state = m->idiag_state;
 	s->uid = m->idiag_uid;
 	s->inode = m->idiag_inode;
@@ -114,18 +115,49 @@ static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
 		     m->id.idiag_sport);
 	put_sockaddr(&s->remote, m->idiag_family, m->id.idiag_dst,
 		     m->id.idiag_dport);
-	if (mnl_attr_parse(nlh, sizeof(*m), dump_attr_cb, d) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*m), dump_attr_cb, p) < 0)
+		return -EBADMSG;
+	return 1;
+}
+
+int mps_diag_parse_msk(const struct nlmsghdr *nlh, struct mps_msk *out)
+{
+	struct parse_ctx p = {.msk = out};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = parse_sock(nlh, &out->sock, &p);
+	out->token = out->info.mptcpi_token;
+	return r;
+}
+
+int mps_diag_parse_subflow(const struct nlmsghdr *nlh,
+			   struct mps_diag_subflow *out)
+{
+	struct parse_ctx p = {.sf = out};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = parse_sock(nlh, &out->sock, &p);
+	return r > 0 && !out->mptcp.found ? 0 : r;
+}
+
+static int dump_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	int r;
+
+	if (d->mptcp)
+		r = mps_diag_parse_msk(nlh, &d->msk);
+	else
+		r = mps_diag_parse_subflow(nlh, &d->sf);
+	if (r < 0)
 		return MNL_CB_ERROR;
-	if (d->mptcp) {
-		d->msk.token = d->msk.info.mptcpi_token;
-		err = d->msk_cb(&d->msk, d->data);
-	} else {
-		if (!d->sf.mptcp.found)
-			return MNL_CB_OK;
-		err = d->sf_cb(&d->sf, d->data);
-	}
-	if (err) {
-		d->err = err;
+	if (!r)
+		return MNL_CB_OK;
+	r = d->mptcp ? d->msk_cb(&d->msk, d->data) : d->sf_cb(&d->sf, d->data);
+	if (r) {
+		d->err = r;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_OK;

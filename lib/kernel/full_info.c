@@ -4,6 +4,7 @@
  * getsockopt(SOL_MPTCP, MPTCP_FULL_INFO) on the application's own socket.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -43,11 +44,22 @@ static int full_info_get(int fd, struct mptcp_subflow_info *sfi, void *ti,
 
 	if (getsockopt(fd, SOL_MPTCP, MPTCP_FULL_INFO, &mfi, &len) < 0)
 		return mps_full_info_errno(fd, errno);
+	return mps_full_info_reply(&mfi, ti_size);
+}
+
+int mps_full_info_reply(const struct mptcp_full_info *mfi, __u32 *ti_size)
+{
 	/* a kernel with a smaller subflow_info would use a stride we miss */
-	if (mfi.size_sfinfo_user != sizeof(*sfi))
+	if (mfi->size_sfinfo_user != sizeof(struct mptcp_subflow_info))
 		return -EPROTO;
-	*ti_size = mfi.size_tcpinfo_user;
-	return mfi.num_subflows;
+	/* the kernel only lowers it; more would overrun the caller's rows */
+	if (mfi->size_tcpinfo_user > *ti_size)
+		return -EPROTO;
+	/* a count that is not an int is not a count */
+	if (mfi->num_subflows > INT_MAX)
+		return -EPROTO;
+	*ti_size = mfi->size_tcpinfo_user;
+	return mfi->num_subflows;
 }
 
 /*

@@ -28,7 +28,19 @@ struct mps_nl_ack {
 	size_t msglen;
 };
 
-/* mnl_cb_run2() with the control callbacks filling @ack; as its result. */
+/*
+ * Whether every message of @buf lies within it, up to its aligned end.
+ * libmnl's mnl_nlmsg_ok() compares a message's length as a signed int
+ * (one above INT_MAX passes, and mnl_nlmsg_next() then steps gigabytes
+ * on), and its attribute walk reads up to the message's aligned end, past
+ * an unaligned last message (both found by tests/fuzz).  The kernel sends
+ * neither; a buffer is checked whole anyway before libmnl walks it.
+ */
+bool mps_nl_valid(const void *buf, size_t len);
+/*
+ * mnl_cb_run2() with the control callbacks filling @ack; as its result
+ * (MNL_CB_ERROR with errno EBADMSG for a buffer that is not mps_nl_valid).
+ */
 int mps_nl_run(const void *buf, size_t len, unsigned int seq,
 	       unsigned int portid, mnl_cb_t cb, struct mps_nl_ack *ack);
 
@@ -75,6 +87,12 @@ struct mps_snapshot {
 };
 
 int mps_snapshot_take(int fd, struct mps_snapshot *snap);
+/*
+ * The head of a FULL_INFO reply as the kernel left it: the subflow count
+ * (which may exceed the arrays given), *@ti_size the tcp_info stride it
+ * used, or -EPROTO for a subflow_info stride other than ours.
+ */
+int mps_full_info_reply(const struct mptcp_full_info *mfi, __u32 *ti_size);
 void mps_snapshot_release(struct mps_snapshot *snap);
 /* What a failed MPTCP getsockopt on @fd means: EOPNOTSUPP, ENOSYS... */
 int mps_full_info_errno(int fd, int err);
@@ -151,6 +169,15 @@ struct mps_diag_subflow {
 	__u8 tcpi[256]; /* the kernel's tcp_info, see util/tcp_stats.h */
 	__u32 tcpi_len;
 };
+
+/*
+ * One answer of a dump or lookup: 1 when it describes an MPTCP socket (a
+ * subflow: one with MPTCP's ULP info), 0 when it is too short or not one,
+ * -EBADMSG when its attributes are malformed.
+ */
+int mps_diag_parse_msk(const struct nlmsghdr *nlh, struct mps_msk *out);
+int mps_diag_parse_subflow(const struct nlmsghdr *nlh,
+			   struct mps_diag_subflow *out);
 
 typedef int (*mps_msk_cb)(const struct mps_msk *m, void *data);
 typedef int (*mps_subflow_cb)(const struct mps_diag_subflow *sf, void *data);

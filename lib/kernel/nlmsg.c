@@ -24,24 +24,42 @@ static int ack_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * The kernel's errno, negative.  Anything else (positive, or beyond the
+ * errno range: negating INT_MIN is undefined) is a message we cannot read.
+ */
+static int ack_errno(int err)
+{
+	return err < 0 && err >= -4095 ? err : -EBADMSG;
+}
+
 static int ack_error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t len = mnl_nlmsg_get_payload_len(nlh);
 	struct mps_nl_ack *ack = data;
-	unsigned int off = sizeof(*e);
+	size_t off = sizeof(*e);
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	/* the request is echoed unless NETLINK_CAP_ACK capped it */
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(e->msg);
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+	/*
+	 * The request is echoed unless NETLINK_CAP_ACK capped it; the text
+	 * follows it, and only an echo within the message leads to one.
+	 */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len >= sizeof(e->msg) &&
+		    e->msg.nlmsg_len - sizeof(e->msg) <= len - off)
+			off += e->msg.nlmsg_len - sizeof(e->msg);
+		else
+			off = len;
+	}
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && off < len)
 		mnl_attr_parse(nlh, off, ack_attr_cb, ack);
 	if (e->error) {
-		ack->err = e->error;
-		errno = -e->error;
+		ack->err = ack_errno(e->error);
+		errno = -ack->err;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_STOP;
@@ -58,8 +76,8 @@ static int ack_done_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
 		mnl_attr_parse(nlh, sizeof(int), ack_attr_cb, ack);
 	if (err < 0) {
-		ack->err = err;
-		errno = -err;
+		ack->err = ack_errno(err);
+		errno = -ack->err;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_STOP;
@@ -71,9 +89,32 @@ static mnl_cb_t ack_ctl_cb[NLMSG_MIN_TYPE] = {
 	[NLMSG_DONE] = ack_done_cb,
 };
 
+bool mps_nl_valid(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t step;
+	__u32 n;
+
+	while (len >= sizeof(struct nlmsghdr)) {
+		memcpy(&n, p, sizeof(n));
+		/* libmnl also reads attributes up to the aligned end */
+		step = ((size_t)n + NLMSG_ALIGNTO - 1) &
+		       ~(size_t)(NLMSG_ALIGNTO - 1);
+		if (n < sizeof(struct nlmsghdr) || step > len)
+			return false;
+		p += step;
+		len -= step;
+	}
+	return true;
+}
+
 int mps_nl_run(const void *buf, size_t len, unsigned int seq,
 	       unsigned int portid, mnl_cb_t cb, struct mps_nl_ack *ack)
 {
+	if (!mps_nl_valid(buf, len)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
 	return mnl_cb_run2(buf, len, seq, portid, cb, ack, ack_ctl_cb,
 			   NLMSG_MIN_TYPE);
 }

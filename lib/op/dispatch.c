@@ -7,6 +7,7 @@
  * through mpsockd too.  The public API, the event streams and the CLI all
  * come through here, so the two ways cannot drift apart.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,7 @@ int mps_op_open(int fd, const struct sockaddr_storage *l,
 {
 	struct mps_reply rep;
 	struct mps_req req;
+	int proof = -1, err;
 
 	memset(res, 0, sizeof(*res));
 	if (mps_op_direct()) {
@@ -98,8 +100,17 @@ int mps_op_open(int fd, const struct sockaddr_storage *l,
 		(how & MPS_CTRL_OPEN_UNBOUND ? MPS_OPEN_F_UNBOUND : 0) |
 		(timeout_ms ? MPS_OPEN_F_WAIT : 0);
 	req.open.timeout_ms = timeout_ms;
-	return broker_result(mps_broker_call(fd, &req, &rep, timeout_ms), &rep,
-			     res);
+	/* a privileged port: bind it here first, mpsockd checks the socket */
+	if (mps_port_privileged(mps_addr_port(l))) {
+		proof = mps_proof_port(l->ss_family, mps_addr_port(l), res->msg,
+				       sizeof(res->msg));
+		if (proof < 0)
+			return proof;
+	}
+	err = mps_broker_call_proof(fd, proof, &req, &rep, timeout_ms);
+	if (proof >= 0)
+		close(proof);
+	return broker_result(err, &rep, res);
 }
 
 int mps_op_close(int fd, __u32 id, int how, struct mps_ctrl_result *res)
@@ -152,7 +163,7 @@ int mps_op_sockopt(int fd, __u32 id, bool set, int level, int optname,
 {
 	struct mps_reply rep;
 	struct mps_req req;
-	int err = 0;
+	int err = 0, proof = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (*len > sizeof(req.sockopt.val))
@@ -176,9 +187,17 @@ int mps_op_sockopt(int fd, __u32 id, bool set, int level, int optname,
 	req.sockopt.level = level;
 	req.sockopt.optname = optname;
 	req.sockopt.optlen = *len;
-	if (set)
+	if (set) {
 		memcpy(req.sockopt.val, val, *len);
-	err = mps_broker_call(fd, &req, &rep, 0);
+		/* beyond an unprivileged caller's rights: do it here first */
+		proof = mps_proof_sockopt(level, optname, val, *len, res->msg,
+					  sizeof(res->msg));
+		if (proof < 0 && proof != -ENODATA && proof != -ENOENT)
+			return proof;
+	}
+	err = mps_broker_call_proof(fd, proof, &req, &rep, 0);
+	if (proof >= 0)
+		close(proof);
 	if (!err && !set) {
 		if (rep.optlen < *len)
 			*len = rep.optlen;

@@ -68,6 +68,22 @@ int mps_subopt_allowed(int level, int optname, const void *val, socklen_t len,
 /* 1 if binding local port @port needs CAP_NET_BIND_SERVICE. */
 int mps_port_privileged(__be16 port);
 
+/* ----------------------------------------------------------------- proof.c */
+
+/*
+ * Proofs of privilege for mpsockd: a socket on which the kernel let this
+ * process do the privileged part of a request itself.  A UDP socket bound
+ * to @port: the fd, or -errno with @msg (EACCES: no CAP_NET_BIND_SERVICE).
+ */
+int mps_proof_port(int family, __be16 port, char *msg, size_t msglen);
+/*
+ * A TCP socket with this option value set (the FORCE variant of a buffer
+ * size): the fd; -ENODATA when an unprivileged caller needs no proof; or
+ * -errno with @msg (EPERM: the kernel refused it to this process).
+ */
+int mps_proof_sockopt(int level, int optname, const void *val, socklen_t len,
+		      char *msg, size_t msglen);
+
 /* --------------------------------------------------------------- wait.c */
 
 /*

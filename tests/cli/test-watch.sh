@@ -168,17 +168,32 @@ if ! poll 10 steady; then
 	exit 1
 fi
 
-# watch OUT SIGNAL SECS ARGS...: mpsock ARGS for SECS seconds, stdout to
-# OUT, then SIGNAL; WATCH_RC, and the witness before and after (VIEW0/1)
+# frames OUT: how many whole frames OUT holds (text: each ends in a blank
+# line; -j: one line each)
+frames()
+{
+	case $1 in
+	*.json) wc -l <"$1" ;;
+	*) grep -c '^$' "$1" ;;
+	esac
+}
+
+# watch OUT SIGNAL FRAMES ARGS...: mpsock ARGS, stdout to OUT, until OUT
+# holds FRAMES frames (at most 60 s: a loaded machine is slow, not
+# wrong), then SIGNAL; WATCH_RC, and the witness before and after
+# (VIEW0/1)
 watch()
 {
-	local out=$1 sig=$2 secs=$3 pid
+	local out=$1 sig=$2 want=$3 pid i
 
 	shift 3
 	VIEW0=$(ss_view)
 	nsenter --net="$CLI_NS" -- "$MPSOCK_CLI" "$@" >"$out" 2>"$out.err" &
 	pid=$!
-	sleep "$secs"
+	for ((i = 0; i < 1200; i++)); do
+		[ "$(frames "$out")" -ge "$want" ] && break
+		sleep 0.05
+	done
 	kill -s "$sig" "$pid"
 	wait "$pid"
 	WATCH_RC=$?
@@ -186,16 +201,23 @@ watch()
 	sed 's/^/# stderr: /' "$out.err"
 }
 
+# intervals FILE: the gaps between the frames' timestamps (JSON), one a
+# line, in seconds
+intervals()
+{
+	jq -r .timestamp "$1" | awk 'NR > 1 { printf "%.3f\n", $1 - t } { t = $1 }'
+}
+
 # ------------------------------------------------------------------ text
 
-watch "$T/w.txt" INT 1.1 show --watch -i 0.2
+watch "$T/w.txt" INT 5 show --watch -i 0.2
 check "text: SIGINT: exit 0, nothing on stderr" \
 	eval '[ "$WATCH_RC" = 0 ] && [ ! -s "$T/w.txt.err" ]'
 same "the witness: ss -tiM the same before and after" "$VIEW0" "$VIEW1"
 # frames: a header line, connection and subflow lines, a blank line
 nframes=$(grep -c '^Every 0.2s: mpsock show  [0-9-]* [0-9:.]*$' "$T/w.txt")
 check "text: several frames ($nframes), each under its header" \
-	eval '[ "$nframes" -ge 4 ] && [ "$nframes" -le 7 ] &&
+	eval '[ "$nframes" -ge 5 ] &&
 		[ "$(grep -c "^\$" "$T/w.txt")" = "$nframes" ]'
 awk -v d="$T" '/^Every / { f = sprintf("%s/t%02d", d, ++n) } { print > f }' \
 	"$T/w.txt"
@@ -238,13 +260,13 @@ grep ":$SINK_PORT .*rate_sent" "$T/t02" | sed 's/^/# frame 2: /'
 
 # ------------------------------------------------------------------ JSON
 
-watch "$T/w.json" INT 1.1 -j show --watch -i 0.2
+watch "$T/w.json" INT 5 -j show --watch -i 0.2
 check "-j: SIGINT: exit 0, nothing on stderr" \
 	eval '[ "$WATCH_RC" = 0 ] && [ ! -s "$T/w.json.err" ]'
 same "the witness: ss -tiM the same before and after" "$VIEW0" "$VIEW1"
 nframes=$(wc -l <"$T/w.json")
 check "-j: several frames ($nframes), one JSON object a line, each parsed by jq" \
-	eval '[ "$nframes" -ge 4 ] && [ "$nframes" -le 7 ] &&
+	eval '[ "$nframes" -ge 5 ] &&
 		while read -r l; do
 			jq -e "type == \"object\" and .interval == 0.2 and
 				(.timestamp | type) == \"number\" and
@@ -259,6 +281,12 @@ while read -r l; do
 done <"$T/w.json"
 check "-j: every frame's connections and subflows = ss -tiM${bad:+ (not:$bad)}" \
 	test -z "$bad"
+# -i is kept: no frame comes sooner than the interval after the one before
+# (the timestamps are when each frame's subflows were read)
+gaps=$(intervals "$T/w.json" | tr '\n' ' ')
+check "-j: the frames are at least 0.2 s apart (-i 0.2): $gaps" \
+	eval '[ -n "$gaps" ] && intervals "$T/w.json" |
+		awk "\$1 < 0.19 { bad = 1 } END { exit bad }"'
 check "-j: the first frame has no rates" \
 	eval '[ "$(head -n 1 "$T/w.json" | jq "[.connections[].subflows[] | select(has(\"rate_sent\") or has(\"rate_received\"))] | length")" = 0 ]'
 # per frame from the second: the busy subflow's rate, and the rate its
@@ -281,7 +309,7 @@ check "-j: from frame 2 on, the idle subflows' rates are 0" \
 
 tok=$(head -n 1 "$T/w.json" | jq -r '.connections[0].token')
 # (a second frame would come 1.5 s after the first)
-watch "$T/term.txt" TERM 0.6 -H show --watch -i 1.5 token "$tok"
+watch "$T/term.txt" TERM 1 -H show --watch -i 1.5 token "$tok"
 check "-H show --watch -i 1.5 token T: SIGTERM: exit 0, one frame without header: one connection" \
 	eval '[ "$WATCH_RC" = 0 ] && ! grep -q "^Every" "$T/term.txt" &&
 		[ "$(grep -c "^token " "$T/term.txt")" = 1 ] &&
@@ -291,8 +319,15 @@ check "-H show --watch -i 1.5 token T: SIGTERM: exit 0, one frame without header
 
 # on a pty (script(1)): the alternate screen and a hidden cursor, each
 # frame from the top of a cleared screen, both restored at SIGINT
-script -qec "nsenter --net=$CLI_NS -- timeout --preserve-status -s INT 1.5 \
-	$MPSOCK_CLI show --watch -i 0.2; echo rc=\$?" "$T/tty.log" \
+# (script -f writes the log as it comes: SIGINT once it holds 5 frames;
+# the log's first line quotes this command, hence [.] here and the count
+# below of what follows that line)
+script -qfec "nsenter --net=$CLI_NS -- $MPSOCK_CLI show --watch -i 0.2 & p=\$!
+	for ((i = 0; i < 1200; i++)); do
+		[ \$(tail -n +2 $T/tty.log | grep -o 'Every 0[.]2s' | wc -l) -ge 5 ] && break
+		sleep 0.05
+	done
+	kill -s INT \$p; wait \$p; echo rc=\$?" "$T/tty.log" \
 	>/dev/null 2>&1 </dev/null
 check "terminal: SIGINT: exit 0" grep -q 'rc=0' "$T/tty.log"
 ENTER=$'\e[?1049h\e[?25l'
@@ -300,10 +335,10 @@ LEAVE=$'\e[?25h\e[?1049l'
 REDRAW=$'\e[H\e[J'
 # (after the header line script(1) writes)
 tty_out=$(tail -n +2 "$T/tty.log")
-nredraw=$(grep -oF "$REDRAW" "$T/tty.log" | wc -l)
+nredraw=$(grep -oF "$REDRAW" <<<"$tty_out" | wc -l)
 check "terminal: the alternate screen first, then frames redrawn in place ($nredraw times cursor home, clear)" \
-	eval '[[ $tty_out == "$ENTER$REDRAW"Every* ]] && [ "$nredraw" -ge 4 ] &&
-		[ "$(grep -o "Every 0.2s" "$T/tty.log" | wc -l)" = "$nredraw" ]'
+	eval '[[ $tty_out == "$ENTER$REDRAW"Every* ]] && [ "$nredraw" -ge 5 ] &&
+		[ "$(grep -o "Every 0.2s" <<<"$tty_out" | wc -l)" = "$nredraw" ]'
 check "terminal: restored at the end (cursor shown, normal screen)" \
 	eval '[[ ${tty_out%%rc=*} == *"$LEAVE"* ]] &&
 		[[ ${tty_out##*"$LEAVE"} != *"Every"* ]]'

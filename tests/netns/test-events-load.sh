@@ -38,7 +38,11 @@ MON=$TESTNET_TMP/monitor.txt
 OUT=$TESTNET_TMP/evload.out
 
 [ -x "$MPSOCK_EVLOAD" ] || { echo "Bail out! no $MPSOCK_EVLOAD"; exit 1; }
-start_mpsockd || { echo "Bail out! mpsockd"; exit 1; }
+# one user's hundred streams: this is a load test, not one of the per-user
+# shares (test-security.sh tests those)
+start_mpsockd "policy single
+per-user clients 1000
+per-user subscriptions 1000" || { echo "Bail out! mpsockd"; exit 1; }
 PUB=$(dirname "$(probe_for_anyone)")
 cp "$MPSOCK_EVLOAD" "$PUB/"
 chmod 755 "$PUB/mpsock-evload"

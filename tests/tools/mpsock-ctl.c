@@ -65,6 +65,8 @@ static const char *errname(int e)
 		{EPERM, "EPERM"},
 		{EACCES, "EACCES"},
 		{ESRCH, "ESRCH"},
+		{ENOSPC, "ENOSPC"},
+		{EUSERS, "EUSERS"},
 		{ENOTCONN, "ENOTCONN"},
 		{EADDRINUSE, "EADDRINUSE"},
 		{ENODEV, "ENODEV"},

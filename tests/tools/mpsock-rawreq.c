@@ -20,6 +20,29 @@
  *               local port (the test checks the kernel dropped it)
  *   stall       send requests without ever reading a reply, until the
  *               broker drops us
+ *   execport LOCAL LPORT PROG [ARG...]
+ *               ask for a subflow from LOCAL:LPORT without a proof, then
+ *               exec PROG at once (a binary with file capabilities: the
+ *               exec race of issue 15); prints "pid N" first
+ *   execmark PROG [ARG...]
+ *               the same with SO_MARK 7 on subflow 1
+ *   forksend    connect, then let a child send a failing request: the
+ *               log must name the child (prints "sender N")
+ *   clients N   hold N connections to mpsockd, then ask once more on a
+ *               new one and print that reply; then wait to be killed
+ *   subs N      N owner subscriptions, each on its own connection: one
+ *               reply line each; then wait to be killed
+ *   lat N       N failing backup requests (subflow 999) one after the
+ *               other on one connection: "p50 US p99 US max US"
+ *   proof KIND LOCAL LPORT
+ *               ask for a subflow from LOCAL:LPORT with a forged proof:
+ *               KIND "udp-other" (a UDP socket on another port), "tcp" (a
+ *               TCP socket on an unprivileged port), "mptcp" (the
+ *               application's own socket again)
+ *   register N  give N unconnected MPTCP sockets mode MANUAL (1) by
+ *               cookie, print each one's cookie; then wait to be killed
+ *   churn SECS  for SECS seconds, connect and ask again and again
+ *               (refused once over quota): "churned N"
  * Prints "reply err=ERRNO msg", "dropped" or "noreply".
  */
 #include <arpa/inet.h>
@@ -30,6 +53,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -113,6 +139,14 @@ static const char *errname(int e)
 		return "ENOTCONN";
 	case ESRCH:
 		return "ESRCH";
+	case EUSERS:
+		return "EUSERS";
+	case EAGAIN:
+		return "EAGAIN";
+	case EACCES:
+		return "EACCES";
+	case EPERM:
+		return "EPERM";
 	default:
 		return strerror(e);
 	}
@@ -141,13 +175,20 @@ static void print_reply(int s)
 	printf("reply err=%s %s\n", errname(-rep.err), rep.msg);
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int main(int argc, char **argv)
 {
 	struct mps_req req = {
 		.version = MPS_PROTO_VERSION, .type = MPS_REQ_BACKUP, .seq = 1};
 	const char *mode = argc > 1 ? argv[1] : "";
 	const char *host = argc > 3 ? argv[2] : "10.0.1.1";
-	const char *port = argc > 3 ? argv[3] : "5201";
+	const char *port_arg = argc > 3 ? argv[3] : "5201";
 	int s, fds[2], r;
 
 	req.backup.id = 1;
@@ -159,7 +200,7 @@ int main(int argc, char **argv)
 			return 2;
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "tcpfd")) {
-		fds[0] = tcp_to(host, port, IPPROTO_TCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_TCP);
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "listenfd")) {
 		fds[0] = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
@@ -167,30 +208,30 @@ int main(int argc, char **argv)
 			return 2;
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "twofds")) {
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
-		fds[1] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		fds[1] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, &req, sizeof(req), fds, 2);
 	} else if (!strcmp(mode, "garbage")) {
 		char junk[37];
 
 		for (r = 0; r < (int)sizeof(junk); r++)
 			junk[r] = rand();
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, junk, sizeof(junk), fds, 1);
 	} else if (!strcmp(mode, "emptyfd")) {
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, &req, 0, fds, 1);
 	} else if (!strcmp(mode, "badversion") || !strcmp(mode, "badtype")) {
 		if (!strcmp(mode, "badversion"))
 			req.version = 99;
 		else
 			req.type = 77;
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		send_req(s, &req, sizeof(req), fds, 1);
 	} else if (!strcmp(mode, "closedconn")) {
 		char b[8];
 
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		shutdown(fds[0], SHUT_WR);
 		while (read(fds[0], b, sizeof(b)) > 0)
 			;
@@ -200,7 +241,7 @@ int main(int argc, char **argv)
 		struct sockaddr_in me;
 		socklen_t ml = sizeof(me);
 
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		getsockname(fds[0], (struct sockaddr *)&me, &ml);
 		send_req(s, &req, sizeof(req), fds, 1);
 		print_reply(s);
@@ -212,7 +253,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "stall")) {
 		int sent = 0;
 
-		fds[0] = tcp_to(host, port, IPPROTO_MPTCP);
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
 		req.backup.id = 999; /* fails fast, still gets a reply */
 		while (sent < 100000) {
 			r = send_req(s, &req, sizeof(req), fds, 1);
@@ -232,6 +273,165 @@ int main(int argc, char **argv)
 		printf("stalled after %d requests\n", sent);
 		fflush(stdout);
 		pause(); /* never read: the test kills us */
+		return 0;
+	} else if (!strcmp(mode, "execport") || !strcmp(mode, "execmark")) {
+		bool port = !strcmp(mode, "execport");
+		char **prog = argv + (port ? 6 : 4);
+
+		if (argc < (port ? 7 : 5))
+			return 64;
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		if (port) {
+			struct sockaddr_in *l = (void *)&req.open.local;
+			struct sockaddr_in *r = (void *)&req.open.remote;
+
+			req.type = MPS_REQ_OPEN;
+			l->sin_family = AF_INET;
+			inet_pton(AF_INET, argv[4], &l->sin_addr);
+			l->sin_port = htons(atoi(argv[5]));
+			r->sin_family = AF_INET;
+			inet_pton(AF_INET, host, &r->sin_addr);
+			r->sin_port = htons(atoi(port_arg));
+		} else {
+			int mark = 7;
+
+			req.type = MPS_REQ_SOCKOPT;
+			req.sockopt.id = 1;
+			req.sockopt.set = 1;
+			req.sockopt.level = SOL_SOCKET;
+			req.sockopt.optname = SO_MARK;
+			req.sockopt.optlen = sizeof(mark);
+			memcpy(req.sockopt.val, &mark, sizeof(mark));
+		}
+		printf("pid %d\n", (int)getpid());
+		fflush(stdout);
+		if (send_req(s, &req, sizeof(req), fds, 1))
+			return 2;
+		execv(prog[0], prog);
+		perror("rawreq: exec");
+		return 2;
+	} else if (!strcmp(mode, "forksend")) {
+		pid_t child;
+
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		req.backup.id = 999; /* fails: the broker logs it */
+		child = fork();
+		if (child < 0)
+			return 2;
+		if (child) {
+			waitpid(child, NULL, 0);
+			return 0;
+		}
+		printf("sender %d\n", (int)getpid());
+		send_req(s, &req, sizeof(req), fds, 1);
+	} else if (!strcmp(mode, "clients") || !strcmp(mode, "subs")) {
+		int i, n = argc > 4 ? atoi(argv[4]) : 1;
+
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		if (!strcmp(mode, "subs")) {
+			req.type = MPS_REQ_SUBSCRIBE_OWNER;
+			for (i = 0; i < n; i++) {
+				int t = broker();
+
+				send_req(t, &req, sizeof(req), NULL, 0);
+				print_reply(t);
+			}
+		} else {
+			for (i = 0; i < n; i++)
+				broker();
+			usleep(300000); /* all accepted */
+			send_req(s = broker(), &req, sizeof(req), fds, 1);
+			print_reply(s);
+		}
+		fflush(stdout);
+		pause();
+		return 0;
+	} else if (!strcmp(mode, "lat")) {
+		int i, n = argc > 4 ? atoi(argv[4]) : 100;
+		static long us[100000];
+		struct timespec a, b;
+		struct mps_reply rep;
+
+		if (n < 1 || n > 100000)
+			return 64;
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		req.backup.id = 999;
+		for (i = 0; i < n; i++) {
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			req.seq = i + 1;
+			if (send_req(s, &req, sizeof(req), fds, 1) ||
+			    recv(s, &rep, sizeof(rep), 0) != sizeof(rep))
+				return 2;
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			us[i] = (b.tv_sec - a.tv_sec) * 1000000L +
+				(b.tv_nsec - a.tv_nsec) / 1000;
+		}
+		qsort(us, n, sizeof(us[0]), cmp_long);
+		printf("p50 %ld p99 %ld max %ld\n", us[n / 2],
+		       us[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
+		       us[n - 1]);
+		return 0;
+	} else if (!strcmp(mode, "proof")) {
+		struct sockaddr_in *l = (void *)&req.open.local;
+		struct sockaddr_in *r = (void *)&req.open.remote;
+		struct sockaddr_in b = {.sin_family = AF_INET};
+
+		if (argc < 7)
+			return 64;
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		req.type = MPS_REQ_OPEN;
+		l->sin_family = AF_INET;
+		inet_pton(AF_INET, argv[5], &l->sin_addr);
+		l->sin_port = htons(atoi(argv[6]));
+		r->sin_family = AF_INET;
+		inet_pton(AF_INET, host, &r->sin_addr);
+		r->sin_port = htons(atoi(port_arg));
+		if (!strcmp(argv[4], "mptcp")) {
+			fds[1] = fds[0];
+		} else {
+			fds[1] = socket(AF_INET,
+					strcmp(argv[4], "tcp") ? SOCK_DGRAM
+							       : SOCK_STREAM,
+					0);
+			if (fds[1] < 0 ||
+			    bind(fds[1], (struct sockaddr *)&b, sizeof(b)) < 0)
+				return 2;
+		}
+		send_req(s, &req, sizeof(req), fds, 2);
+	} else if (!strcmp(mode, "register")) {
+		int i, n = argc > 4 ? atoi(argv[4]) : 1;
+
+		req.type = MPS_REQ_MODE;
+		req.mode.mode = 1; /* MPSOCK_MODE_MANUAL */
+		for (i = 0; i < n; i++) {
+			unsigned long long cookie = 0;
+			socklen_t cl = sizeof(cookie);
+			int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP);
+
+			getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &cl);
+			printf("cookie %llu ", cookie);
+			send_req(s, &req, sizeof(req), &fd, 1);
+			print_reply(s);
+		}
+		fflush(stdout);
+		pause();
+		return 0;
+	} else if (!strcmp(mode, "churn")) {
+		time_t end = time(NULL) + (argc > 4 ? atoi(argv[4]) : 1);
+		long n = 0;
+
+		fds[0] = tcp_to(host, port_arg, IPPROTO_MPTCP);
+		close(s);
+		while (time(NULL) < end) {
+			struct mps_reply rep;
+			int t = broker();
+
+			send_req(t, &req, sizeof(req), fds, 1);
+			if (recv(t, &rep, sizeof(rep), 0) > 0)
+				n++;
+			close(t);
+		}
+		printf("churned %ld\n", n);
 		return 0;
 	} else {
 		fprintf(stderr, "rawreq: unknown mode '%s'\n", mode);

@@ -158,6 +158,25 @@ static void test_policy_mode(void)
 	CHECK("backoff with MIN equal to MAX",
 	      accepted("backoff 500 500\n", &c) && c.backoff_min_ms == 500 &&
 		      c.backoff_max_ms == 500);
+	CHECK("per-user clients, waits, subscriptions, registrations",
+	      accepted("per-user clients 1\nper-user waits 1024\n"
+		       "per-user subscriptions 7\n"
+		       "per-user registrations 4096\n",
+		       &c) &&
+		      c.limits.user_clients == 1 &&
+		      c.limits.user_waits == 1024 &&
+		      c.limits.user_subscriptions == 7 &&
+		      c.limits.user_registrations == 4096);
+	CHECK("per-user: an unknown counter or 0 is refused",
+	      !accepted("per-user sockets 3\n", &c) &&
+		      !accepted("per-user clients 0\n", &c));
+	CHECK("app-subflows 3 syn-sent 2, and limits",
+	      accepted("app-subflows 3 syn-sent 2\n", &c) &&
+		      c.limits.conn_subflows == 3 &&
+		      c.limits.conn_syn_sent == 2 &&
+		      accepted("app-subflows limits\n", &c) &&
+		      c.limits.conn_subflows == 0 &&
+		      c.limits.conn_syn_sent == 8);
 	CHECK("interactive-interval 100 and 60000",
 	      accepted("interactive-interval 100\n", &c) &&
 		      c.interactive_ms == 100 &&
@@ -694,6 +713,8 @@ static void test_shipped_default(const char *path)
 					       "max-subflows",
 					       "backoff",
 					       "interactive-interval",
+					       "app-subflows",
+					       "per-user",
 					       NULL};
 	static const char *const examples[] = {"interface", "announce", NULL};
 	struct mpsd_config c;
@@ -710,9 +731,10 @@ static void test_shipped_default(const char *path)
 		char name[80];
 
 		snprintf(name, sizeof(name),
-			 "shipped default: shows %s, commented, once",
-			 settings[i]);
-		CHECK(name, commented(path, settings[i]) == 1);
+			 "shipped default: shows %s, commented", settings[i]);
+		/* per-user: one line for each thing counted */
+		CHECK(name, commented(path, settings[i]) ==
+				    (strcmp(settings[i], "per-user") ? 1 : 4));
 	}
 	for (i = 0; examples[i]; i++) {
 		char name[80];
