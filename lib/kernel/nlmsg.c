@@ -218,8 +218,14 @@ int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 			err = errno == EAGAIN ? -EIO : -errno;
 			break;
 		}
+		/*
+		 * a datagram libmnl cannot walk safely (cut short: longer
+		 * than NL_ACK_MAX) is no ack of ours; a request it might
+		 * have answered gets EIO below
+		 */
 		for (i = 0; i < (unsigned int)got && !err; i++)
-			if (mnl_cb_run2(buf[i], msgs[i].msg_len, 0, portid,
+			if (mps_nl_valid(buf[i], msgs[i].msg_len) &&
+			    mnl_cb_run2(buf[i], msgs[i].msg_len, 0, portid,
 					NULL, &r, batch_ctl_cb,
 					NLMSG_MIN_TYPE) < 0)
 				err = -errno;
