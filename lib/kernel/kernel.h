@@ -64,6 +64,13 @@ bool mps_nl_batch_next(struct mnl_nlmsg_batch *b, __u32 seq);
 int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 		      struct mnl_nlmsg_batch *b, __u32 seq0, unsigned int n,
 		      struct mps_nl_ack *acks);
+/*
+ * One datagram of those acks: each NLMSG_ERROR for a seq in @seq0 ..
+ * @seq0 + @n - 1 whose slot has err > 0 (not answered yet) fills it; how
+ * many it answered, or -errno.
+ */
+int mps_nl_batch_read(const void *buf, size_t len, unsigned int portid,
+		      __u32 seq0, unsigned int n, struct mps_nl_ack *acks);
 /* A socket's receive buffer, large enough for a batch's acks. */
 void mps_nl_batch_rcvbuf(struct mnl_socket *nl);
 

@@ -147,6 +147,24 @@ static mnl_cb_t batch_ctl_cb[NLMSG_MIN_TYPE] = {
 	[NLMSG_ERROR] = batch_error_cb,
 };
 
+/*
+ * A datagram libmnl cannot walk safely (cut short: longer than what the
+ * caller read) is no ack of ours: a request it might have answered stays
+ * unanswered.
+ */
+int mps_nl_batch_read(const void *buf, size_t len, unsigned int portid,
+		      __u32 seq0, unsigned int n, struct mps_nl_ack *acks)
+{
+	struct nl_batch_read r = {.acks = acks, .seq0 = seq0, .n = n};
+
+	if (!mps_nl_valid(buf, len))
+		return 0;
+	if (mnl_cb_run2(buf, len, 0, portid, NULL, &r, batch_ctl_cb,
+			NLMSG_MIN_TYPE) < 0)
+		return -errno;
+	return r.got;
+}
+
 bool mps_nl_batch_next(struct mnl_nlmsg_batch *b, __u32 seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_batch_current(b);
@@ -188,12 +206,11 @@ int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 		      struct mnl_nlmsg_batch *b, __u32 seq0, unsigned int n,
 		      struct mps_nl_ack *acks)
 {
-	struct nl_batch_read r = {.acks = acks, .seq0 = seq0, .n = n};
 	char buf[NL_ACKS_PER_READ][NL_ACK_MAX];
 	struct mmsghdr msgs[NL_ACKS_PER_READ];
 	struct iovec iov[NL_ACKS_PER_READ];
-	unsigned int i;
-	int err = 0, got;
+	unsigned int i, answered = 0;
+	int err = 0, got, r;
 
 	for (i = 0; i < n; i++) {
 		acks[i].err = 1; /* not answered yet */
@@ -204,7 +221,7 @@ int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 			      mnl_nlmsg_batch_size(b)) < 0)
 		err = -errno;
 	/* one ack a datagram: read them by the dozen */
-	while (!err && r.got < n) {
+	while (!err && answered < n) {
 		for (i = 0; i < NL_ACKS_PER_READ; i++) {
 			iov[i].iov_base = buf[i];
 			iov[i].iov_len = NL_ACK_MAX;
@@ -218,17 +235,14 @@ int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
 			err = errno == EAGAIN ? -EIO : -errno;
 			break;
 		}
-		/*
-		 * a datagram libmnl cannot walk safely (cut short: longer
-		 * than NL_ACK_MAX) is no ack of ours; a request it might
-		 * have answered gets EIO below
-		 */
-		for (i = 0; i < (unsigned int)got && !err; i++)
-			if (mps_nl_valid(buf[i], msgs[i].msg_len) &&
-			    mnl_cb_run2(buf[i], msgs[i].msg_len, 0, portid,
-					NULL, &r, batch_ctl_cb,
-					NLMSG_MIN_TYPE) < 0)
-				err = -errno;
+		for (i = 0; i < (unsigned int)got && !err; i++) {
+			r = mps_nl_batch_read(buf[i], msgs[i].msg_len, portid,
+					      seq0, n, acks);
+			if (r < 0)
+				err = r;
+			else
+				answered += r;
+		}
 	}
 	for (i = 0; i < n; i++)
 		if (acks[i].err > 0)
