@@ -13,8 +13,10 @@
  * Per loop turn, at most PM_SLICE actions or PM_SLICE_US of them, whichever
  * comes first (a connection's run is finished past either): a client's
  * request or a kernel event waits behind at most one slice.  The time
- * bound is the one that matters: an action costs from ~20 us (MP_PRIO) to
- * over 1 ms (a SOCK_DESTROY that walks a busy hash chain).
+ * bound is the one that matters: an action costs from a few us (an
+ * MP_PRIO in a batch) to over 1 ms (a SOCK_DESTROY that walks a busy hash
+ * chain), and a batch cannot stop half way: the actuator sizes its slices
+ * by what actions cost lately.
  */
 #define PM_SLICE 256
 #define PM_SLICE_US 2000

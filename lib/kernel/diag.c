@@ -83,6 +83,7 @@ static int diag_ctx_open(struct diag_ctx *ctx)
 	}
 	ctx->portid = mnl_socket_get_portid(ctx->nl);
 	ctx->pid = getpid();
+	mps_nl_batch_rcvbuf(ctx->nl);
 	return 0;
 }
 
@@ -447,8 +448,23 @@ fail:
 
 /*
  * Reset one subflow (SOCK_DESTROY, CAP_NET_ADMIN): the kernel sends an RST
- * with MP_TCPRST and the connection goes on over its other subflows.
+ * with MP_TCPRST and the connection goes on over its other subflows.  The
+ * one builder of the request, alone or in a batch; naming a device still
+ * finds an unbound subflow.
  */
+static size_t diag_put_destroy(const struct diag_ctx *ctx, void *buf, __u32 seq,
+			       const struct mptcp_subflow_info *sfi,
+			       __u32 ifindex)
+{
+	size_t n;
+
+	if (!ifindex && ctx)
+		ifindex = diag_hint(ctx, sfi);
+	n = diag_put_request(buf, seq, SOCK_DESTROY, sfi, ifindex);
+	((struct nlmsghdr *)buf)->nlmsg_flags |= NLM_F_ACK;
+	return n;
+}
+
 int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 		     __u32 ifindex)
 {
@@ -464,12 +480,7 @@ int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 	p.out = &d;
 	p.n = 1;
 	p.seq0 = ++ctx->seq;
-	/* naming a device still finds an unbound subflow */
-	if (!ifindex)
-		ifindex = diag_hint(ctx, &snap->info[i]);
-	n = diag_put_request(ctx->req, p.seq0, SOCK_DESTROY, &snap->info[i],
-			     ifindex);
-	((struct nlmsghdr *)ctx->req)->nlmsg_flags |= NLM_F_ACK;
+	n = diag_put_destroy(ctx, ctx->req, p.seq0, &snap->info[i], ifindex);
 	if (mnl_socket_sendto(ctx->nl, ctx->req, n) < 0)
 		return -errno;
 	n = mnl_socket_recvfrom(ctx->nl, ctx->reply[0], DIAG_REPLY_MAX);
@@ -483,29 +494,27 @@ int mps_diag_destroy(const struct mps_snapshot *snap, unsigned int i,
 }
 
 /*
- * RST one subflow known only by its tuple (mpsockd's view, from events).
- * A v6 connection's initial subflow to an IPv4 peer is a v4-mapped IPv6
- * socket while its joins are IPv4 ones: try the plain family first.
+ * A tuple as FULL_INFO would give it.  A v6 connection's initial subflow
+ * to an IPv4 peer is a v4-mapped IPv6 socket while its joins are IPv4
+ * ones: @mapped gives that form of an IPv4 tuple.
  */
-int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
-			   const struct sockaddr_storage *remote, __u32 ifindex)
+static void diag_tuple(const struct sockaddr_storage *local,
+		       const struct sockaddr_storage *remote, bool mapped,
+		       struct mptcp_subflow_info *sfi)
 {
-	struct mps_snapshot snap = {.count = 1};
-	struct mptcp_subflow_addrs *a = &snap.inline_info[0].addrs;
+	struct mptcp_subflow_addrs *a = &sfi->addrs;
 	struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)&a->ss_local;
 	struct sockaddr_in6 *r6 = (struct sockaddr_in6 *)&a->ss_remote;
 	const struct sockaddr_in *l4 = (const struct sockaddr_in *)local;
 	const struct sockaddr_in *r4 = (const struct sockaddr_in *)remote;
-	int err;
 
-	snap.info = snap.inline_info;
-	snap.state = snap.inline_state;
-	memcpy(&a->ss_local, local, mps_sockaddr_len(local->ss_family));
-	memcpy(&a->ss_remote, remote, mps_sockaddr_len(remote->ss_family));
-	err = mps_diag_destroy(&snap, 0, ifindex);
-	if (err != -ENOENT || local->ss_family != AF_INET)
-		return err;
-	memset(a, 0, sizeof(*a));
+	memset(sfi, 0, sizeof(*sfi));
+	if (!mapped || local->ss_family != AF_INET) {
+		memcpy(&a->ss_local, local, mps_sockaddr_len(local->ss_family));
+		memcpy(&a->ss_remote, remote,
+		       mps_sockaddr_len(remote->ss_family));
+		return;
+	}
 	l6->sin6_family = r6->sin6_family = AF_INET6;
 	l6->sin6_port = l4->sin_port;
 	r6->sin6_port = r4->sin_port;
@@ -513,5 +522,58 @@ int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
 	r6->sin6_addr.s6_addr[10] = r6->sin6_addr.s6_addr[11] = 0xff;
 	memcpy(&l6->sin6_addr.s6_addr[12], &l4->sin_addr, 4);
 	memcpy(&r6->sin6_addr.s6_addr[12], &r4->sin_addr, 4);
+}
+
+/* RST one subflow known only by its tuple (mpsockd's view, from events). */
+int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, __u32 ifindex)
+{
+	struct mps_snapshot snap = {.count = 1};
+	int err;
+
+	snap.info = snap.inline_info;
+	snap.state = snap.inline_state;
+	diag_tuple(local, remote, false, &snap.inline_info[0]);
+	err = mps_diag_destroy(&snap, 0, ifindex);
+	if (err != -ENOENT || local->ss_family != AF_INET)
+		return err;
+	diag_tuple(local, remote, true, &snap.inline_info[0]);
 	return mps_diag_destroy(&snap, 0, ifindex);
+}
+
+bool mps_diag_destroy_tuple_put(struct mnl_nlmsg_batch *b, __u32 seq,
+				const struct sockaddr_storage *local,
+				const struct sockaddr_storage *remote,
+				__u32 ifindex, bool mapped)
+{
+	struct mptcp_subflow_info sfi;
+	struct diag_ctx *ctx;
+
+	diag_tuple(local, remote, mapped, &sfi);
+	/* without the socket, no device hint: the request still goes */
+	if (diag_ctx_get(&ctx))
+		ctx = NULL;
+	diag_put_destroy(ctx, mnl_nlmsg_batch_current(b), seq, &sfi, ifindex);
+	return mps_nl_batch_next(b, seq);
+}
+
+int mps_diag_batch_talk(struct mnl_nlmsg_batch *b, __u32 seq0, unsigned int n,
+			struct mps_nl_ack *acks)
+{
+	struct diag_ctx *ctx = NULL;
+	unsigned int i;
+	int err;
+
+	err = diag_ctx_get(&ctx);
+	if (!err)
+		err = mps_nl_batch_talk(ctx->nl, ctx->portid, b, seq0, n, acks);
+	else
+		for (i = 0; i < n; i++)
+			acks[i].err = err;
+	if (err && ctx && ctx->nl) {
+		/* replies may be left in the socket: start afresh */
+		mnl_socket_close(ctx->nl);
+		ctx->nl = NULL;
+	}
+	return err;
 }

@@ -134,6 +134,16 @@ int mps_genl_talk(struct mps_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 	return x.ack.err ? x.ack.err : -errno;
 }
 
+int mps_genl_batch_talk(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			__u32 seq0, unsigned int n, struct mps_nl_ack *acks)
+{
+	int err = mps_nl_batch_talk(g->nl, g->portid, b, seq0, n, acks);
+
+	if (err)
+		g->broken = true; /* replies may be left behind */
+	return err;
+}
+
 struct nlmsghdr *mps_genl_put(struct mps_genl *g, void *buf, __u8 cmd,
 			      __u16 flags)
 {
@@ -203,6 +213,7 @@ int mps_genl_open(struct mps_genl *g)
 	/* best effort: the kernel's error text, without the echoed request */
 	mnl_socket_setsockopt(g->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(g->nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	mps_nl_batch_rcvbuf(g->nl);
 	g->portid = mnl_socket_get_portid(g->nl);
 	g->seq = time(NULL);
 	err = genl_resolve(g);

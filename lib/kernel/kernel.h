@@ -44,6 +44,36 @@ bool mps_nl_valid(const void *buf, size_t len);
 int mps_nl_run(const void *buf, size_t len, unsigned int seq,
 	       unsigned int portid, mnl_cb_t cb, struct mps_nl_ack *ack);
 
+/*
+ * Requests sent together: the mps_*_put() functions append one to an
+ * mnl_nlmsg_batch with NLM_F_ACK and the seq given, false when it did
+ * not fit (it is then the batch's next first one: talk, then
+ * mnl_nlmsg_batch_reset()).  A batch is at most MPS_NL_BATCH bytes, in a
+ * buffer twice that (libmnl's rule): few enough acks for the socket's
+ * receive buffer (mps_nl_batch_rcvbuf()).
+ */
+#define MPS_NL_BATCH 4096
+/* The request just built at mnl_nlmsg_batch_current(): seq, ack, next. */
+bool mps_nl_batch_next(struct mnl_nlmsg_batch *b, __u32 seq);
+/*
+ * Send @b, whose requests have the seqs @seq0 .. @seq0 + @n - 1, in one
+ * sendmsg() and read their acks: acks[seq - seq0] gets each one's errno
+ * and text.  0, or the -errno of the exchange, which every request not
+ * answered gets too (the socket may then hold replies: replace it).
+ */
+int mps_nl_batch_talk(struct mnl_socket *nl, unsigned int portid,
+		      struct mnl_nlmsg_batch *b, __u32 seq0, unsigned int n,
+		      struct mps_nl_ack *acks);
+/*
+ * One datagram of those acks: each NLMSG_ERROR for a seq in @seq0 ..
+ * @seq0 + @n - 1 whose slot has err > 0 (not answered yet) fills it; how
+ * many it answered, or -errno.
+ */
+int mps_nl_batch_read(const void *buf, size_t len, unsigned int portid,
+		      __u32 seq0, unsigned int n, struct mps_nl_ack *acks);
+/* A socket's receive buffer, large enough for a batch's acks. */
+void mps_nl_batch_rcvbuf(struct mnl_socket *nl);
+
 /* ------------------------------------------------------------ full_info.c */
 
 /* Subflows read with one FULL_INFO call without touching the heap. */
@@ -110,6 +140,17 @@ int mps_diag_parse_ulp(const struct nlattr *attr, struct mps_sf_diag *d);
 int mps_diag_destroy_tuple(const struct sockaddr_storage *local,
 			   const struct sockaddr_storage *remote,
 			   __u32 ifindex);
+/*
+ * Its request, appended to a batch; @mapped: the v4-mapped IPv6 form of
+ * an IPv4 tuple, the one to try when the plain one gave ENOENT.
+ */
+bool mps_diag_destroy_tuple_put(struct mnl_nlmsg_batch *b, __u32 seq,
+				const struct sockaddr_storage *local,
+				const struct sockaddr_storage *remote,
+				__u32 ifindex, bool mapped);
+/* mps_nl_batch_talk() on this thread's sock_diag socket. */
+int mps_diag_batch_talk(struct mnl_nlmsg_batch *b, __u32 seq0, unsigned int n,
+			struct mps_nl_ack *acks);
 
 /* ------------------------------------------------------------ diag_dump.c */
 
@@ -174,6 +215,9 @@ struct nlmsghdr *mps_genl_put(struct mps_genl *g, void *buf, __u8 cmd,
 			      __u16 flags);
 int mps_genl_talk(struct mps_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 		  void *data, char *msg, size_t msglen);
+/* mps_nl_batch_talk() on @g; take seqs from g->seq (see pm_*_put). */
+int mps_genl_batch_talk(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			__u32 seq0, unsigned int n, struct mps_nl_ack *acks);
 
 /* ------------------------------------------------------------------- pm.c */
 
@@ -207,6 +251,26 @@ int mps_pm_announce(struct mps_genl *g, __u32 token,
 		    size_t msglen);
 int mps_pm_remove(struct mps_genl *g, __u32 token, __u8 id, char *msg,
 		  size_t msglen);
+/* The same requests appended to a batch (see MPS_NL_BATCH). */
+bool mps_pm_subflow_create_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			       __u32 seq, __u32 token,
+			       const struct sockaddr_storage *local,
+			       __u8 local_id, int ifindex,
+			       const struct sockaddr_storage *remote,
+			       bool backup);
+bool mps_pm_subflow_destroy_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+				__u32 seq, __u32 token,
+				const struct sockaddr_storage *local,
+				const struct sockaddr_storage *remote);
+bool mps_pm_set_backup_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			   __u32 seq, __u32 token,
+			   const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, bool backup);
+bool mps_pm_announce_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			 __u32 seq, __u32 token,
+			 const struct sockaddr_storage *addr, __u8 id);
+bool mps_pm_remove_put(struct mps_genl *g, struct mnl_nlmsg_batch *b, __u32 seq,
+		       __u32 token, __u8 id);
 /*
  * The errno a path manager command's failure means.  The kernel answers
  * some with a bare EINVAL and tells them apart only by text; this is the

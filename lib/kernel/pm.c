@@ -44,16 +44,18 @@ static void pm_put_addr(struct nlmsghdr *nlh, int type,
 }
 
 /*
+ * Each command has one message builder, at @buf: sent alone by
+ * mps_genl_talk(), or appended to a batch (mps_nl_batch_next()).
+ *
  * @ifindex: the interface the subflow is bound to, 0 for none (routing
  * chooses); a link-local IPv6 source needs its own in any case.
  */
-int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
-			  const struct sockaddr_storage *local, __u8 local_id,
-			  int ifindex, const struct sockaddr_storage *remote,
-			  bool backup, char *msg, size_t msglen)
+static struct nlmsghdr *
+pm_create_msg(struct mps_genl *g, void *buf, __u32 token,
+	      const struct sockaddr_storage *local, __u8 local_id, int ifindex,
+	      const struct sockaddr_storage *remote, bool backup)
 {
 	const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)local;
-	char buf[PM_BUF];
 	__u32 flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
 	struct nlmsghdr *nlh;
 
@@ -63,7 +65,47 @@ int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
 	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
 	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, local_id, &flags, ifindex);
 	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
+	return nlh;
+}
+
+int mps_pm_subflow_create(struct mps_genl *g, __u32 token,
+			  const struct sockaddr_storage *local, __u8 local_id,
+			  int ifindex, const struct sockaddr_storage *remote,
+			  bool backup, char *msg, size_t msglen)
+{
+	char buf[PM_BUF];
+	struct nlmsghdr *nlh;
+
+	nlh = pm_create_msg(g, buf, token, local, local_id, ifindex, remote,
+			    backup);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+bool mps_pm_subflow_create_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			       __u32 seq, __u32 token,
+			       const struct sockaddr_storage *local,
+			       __u8 local_id, int ifindex,
+			       const struct sockaddr_storage *remote,
+			       bool backup)
+{
+	pm_create_msg(g, mnl_nlmsg_batch_current(b), token, local, local_id,
+		      ifindex, remote, backup);
+	return mps_nl_batch_next(b, seq);
+}
+
+/* SUBFLOW_DESTROY and SET_FLAGS name one subflow the same way. */
+static struct nlmsghdr *pm_subflow_msg(struct mps_genl *g, void *buf, __u8 cmd,
+				       __u32 token,
+				       const struct sockaddr_storage *local,
+				       const __u32 *flags,
+				       const struct sockaddr_storage *remote)
+{
+	struct nlmsghdr *nlh = mps_genl_put(g, buf, cmd, 0);
+
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, flags, 0);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
+	return nlh;
 }
 
 int mps_pm_subflow_destroy(struct mps_genl *g, __u32 token,
@@ -74,11 +116,20 @@ int mps_pm_subflow_destroy(struct mps_genl *g, __u32 token,
 	char buf[PM_BUF];
 	struct nlmsghdr *nlh;
 
-	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SUBFLOW_DESTROY, 0);
-	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, NULL, 0);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
+	nlh = pm_subflow_msg(g, buf, MPTCP_PM_CMD_SUBFLOW_DESTROY, token, local,
+			     NULL, remote);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+bool mps_pm_subflow_destroy_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+				__u32 seq, __u32 token,
+				const struct sockaddr_storage *local,
+				const struct sockaddr_storage *remote)
+{
+	pm_subflow_msg(g, mnl_nlmsg_batch_current(b),
+		       MPTCP_PM_CMD_SUBFLOW_DESTROY, token, local, NULL,
+		       remote);
+	return mps_nl_batch_next(b, seq);
 }
 
 /*
@@ -94,11 +145,21 @@ int mps_pm_set_backup(struct mps_genl *g, __u32 token,
 	__u32 flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
 	struct nlmsghdr *nlh;
 
-	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_SET_FLAGS, 0);
-	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, local, -1, &flags, 0);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR_REMOTE, remote, -1, NULL, 0);
+	nlh = pm_subflow_msg(g, buf, MPTCP_PM_CMD_SET_FLAGS, token, local,
+			     &flags, remote);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+bool mps_pm_set_backup_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			   __u32 seq, __u32 token,
+			   const struct sockaddr_storage *local,
+			   const struct sockaddr_storage *remote, bool backup)
+{
+	__u32 flags = backup ? MPTCP_PM_ADDR_FLAG_BACKUP : 0;
+
+	pm_subflow_msg(g, mnl_nlmsg_batch_current(b), MPTCP_PM_CMD_SET_FLAGS,
+		       token, local, &flags, remote);
+	return mps_nl_batch_next(b, seq);
 }
 
 struct pm_table_parse {
@@ -227,18 +288,35 @@ int mps_pm_limits(struct mps_genl *g, __u32 *subflows, __u32 *add_addr_accepted,
  * Server side: tell the peer about one more address (ADD_ADDR).  The
  * kernel wants a non-zero id and the signal flag.
  */
+static struct nlmsghdr *pm_announce_msg(struct mps_genl *g, void *buf,
+					__u32 token,
+					const struct sockaddr_storage *addr,
+					__u8 id)
+{
+	__u32 flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
+	struct nlmsghdr *nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_ANNOUNCE, 0);
+
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, addr, id, &flags, 0);
+	return nlh;
+}
+
 int mps_pm_announce(struct mps_genl *g, __u32 token,
 		    const struct sockaddr_storage *addr, __u8 id, char *msg,
 		    size_t msglen)
 {
 	char buf[PM_BUF];
-	__u32 flags = MPTCP_PM_ADDR_FLAG_SIGNAL;
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = pm_announce_msg(g, buf, token, addr, id);
 
-	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_ANNOUNCE, 0);
-	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	pm_put_addr(nlh, MPTCP_PM_ATTR_ADDR, addr, id, &flags, 0);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+bool mps_pm_announce_put(struct mps_genl *g, struct mnl_nlmsg_batch *b,
+			 __u32 seq, __u32 token,
+			 const struct sockaddr_storage *addr, __u8 id)
+{
+	pm_announce_msg(g, mnl_nlmsg_batch_current(b), token, addr, id);
+	return mps_nl_batch_next(b, seq);
 }
 
 /*
@@ -246,16 +324,30 @@ int mps_pm_announce(struct mps_genl *g, __u32 token,
  * RM_ADDR, and the peer closes its subflows to that address at once
  * instead of waiting for their retransmission timeouts.
  */
+static struct nlmsghdr *pm_remove_msg(struct mps_genl *g, void *buf,
+				      __u32 token, __u8 id)
+{
+	struct nlmsghdr *nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_REMOVE, 0);
+
+	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
+	mnl_attr_put_u8(nlh, MPTCP_PM_ATTR_LOC_ID, id);
+	return nlh;
+}
+
 int mps_pm_remove(struct mps_genl *g, __u32 token, __u8 id, char *msg,
 		  size_t msglen)
 {
 	char buf[PM_BUF];
-	struct nlmsghdr *nlh;
+	struct nlmsghdr *nlh = pm_remove_msg(g, buf, token, id);
 
-	nlh = mps_genl_put(g, buf, MPTCP_PM_CMD_REMOVE, 0);
-	mnl_attr_put_u32(nlh, MPTCP_PM_ATTR_TOKEN, token);
-	mnl_attr_put_u8(nlh, MPTCP_PM_ATTR_LOC_ID, id);
 	return mps_genl_talk(g, nlh, NULL, NULL, msg, msglen);
+}
+
+bool mps_pm_remove_put(struct mps_genl *g, struct mnl_nlmsg_batch *b, __u32 seq,
+		       __u32 token, __u8 id)
+{
+	pm_remove_msg(g, mnl_nlmsg_batch_current(b), token, id);
+	return mps_nl_batch_next(b, seq);
 }
 
 /*

@@ -21,6 +21,7 @@
 
 #include "mpsock.h"
 #include "kernel/kernel.h"
+#include "../../daemon/actuator.h"
 #include "../../daemon/policy.h"
 #include "test.h"
 
@@ -221,14 +222,22 @@ static void event(__u8 type, const char *lip, int lport, const char *rip,
 	pol_event(&P, &ev);
 }
 
+/* The steps the actuator would run the last queue taken in (act_phase.c). */
+static unsigned int taken_steps;
+
 /* The queue, as one line, emptied. */
 static const char *taken(void)
 {
 	static char out[4096];
+	unsigned int step[64];
 	char one[256];
 	size_t len = 0;
 
 	out[0] = '\0';
+	taken_steps =
+		pm_actions_pending(&Q) <= 64
+			? act_steps(Q.v + Q.head, pm_actions_pending(&Q), step)
+			: ~0U;
 	while (pm_actions_pending(&Q)) {
 		pm_action_str(&Q.v[Q.head++], one, sizeof(one));
 		len += snprintf(out + len, sizeof(out) - len, "%s%s",
@@ -709,8 +718,92 @@ static void test_queue(void)
 	pm_actions_free(&q);
 }
 
+/* Does @order keep each connection's order, and run each step's kind? */
+static bool phases_ok(const struct pm_action *v, unsigned int n,
+		      const unsigned int *step, const unsigned int *order)
+{
+	static const unsigned int phase[] = {
+		[PM_ACT_OPEN] = ACT_PH_OPEN,
+		[PM_ACT_BACKUP] = ACT_PH_BACKUP,
+		[PM_ACT_RESET] = ACT_PH_RESET,
+		[PM_ACT_WITHDRAW] = ACT_PH_ADDR,
+		[PM_ACT_ANNOUNCE] = ACT_PH_ADDR,
+	};
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++) {
+		if (step[order[i]] % ACT_PH_COUNT != phase[v[order[i]].type])
+			return false;
+		if (i && step[order[i]] < step[order[i - 1]])
+			return false;
+		for (j = i + 1; j < n; j++)
+			if (v[order[j]].token == v[order[i]].token &&
+			    order[j] < order[i])
+				return false;
+	}
+	return true;
+}
+
+static void act(struct pm_action *a, __u32 token, enum pm_act type)
+{
+	memset(a, 0, sizeof(*a));
+	a->token = token;
+	a->type = type;
+}
+
+/*
+ * The actuator's order: one batch per kind, each connection's actions in
+ * their order (one that would go back waits for the next round).
+ */
+static void test_phases(void)
+{
+	struct pm_action v[10], r[1000];
+	unsigned int step[1000], order[1000], i, steps;
+	static const unsigned int want_order[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+	bool ok = true;
+
+	/* a loss (MP_PRIO, resets, RM_ADDR), a gain, and one going back */
+	act(&v[0], 0xa, PM_ACT_BACKUP);
+	act(&v[1], 0xa, PM_ACT_RESET);
+	act(&v[2], 0xa, PM_ACT_RESET);
+	act(&v[3], 0xa, PM_ACT_WITHDRAW);
+	act(&v[4], 0xb, PM_ACT_OPEN);
+	act(&v[5], 0xc, PM_ACT_ANNOUNCE);
+	act(&v[6], 0xc, PM_ACT_OPEN);
+	act(&v[7], 0xd, PM_ACT_OPEN);
+	act(&v[8], 0xd, PM_ACT_BACKUP);
+	act(&v[9], 0xe, PM_ACT_RESET);
+	steps = act_order(v, 10, step, order);
+	CHECK("phases: one batch per kind, a connection going back in round 2",
+	      steps == 5 && step[0] == 0 && step[1] == 1 && step[2] == 1 &&
+		      step[3] == 2 && step[4] == 3 && step[5] == 2 &&
+		      step[6] == 3 && step[7] == 3 && step[8] == 4 &&
+		      step[9] == 1);
+	CHECK("phases: run as backup; resets; addresses; opens; backup",
+	      order[0] == 0 && order[1] == 1 && order[2] == 2 &&
+		      order[3] == 9 && order[4] == 3 && order[5] == 5 &&
+		      order[6] == 4 && order[7] == 6 && order[8] == 7 &&
+		      order[9] == 8 && phases_ok(v, 10, step, order));
+	/* one kind only: the queue's own order, one step */
+	for (i = 0; i < 10; i++)
+		act(&v[i], i / 3, PM_ACT_RESET);
+	steps = act_order(v, 10, step, order);
+	CHECK("phases: resets only: one batch, in queue order",
+	      steps == ACT_PH_RESET + 1 &&
+		      !memcmp(order, want_order, sizeof(want_order)));
+
+	/* any queue: each connection's order kept */
+	srand(1);
+	for (i = 0; i < 1000; i++)
+		act(&r[i], rand() % 50, rand() % (PM_ACT_ANNOUNCE + 1));
+	act_order(r, 1000, step, order);
+	ok = phases_ok(r, 1000, step, order);
+	CHECK("phases: 1000 random actions of 50 connections: orders kept", ok);
+}
+
 int main(void)
 {
+	bool one_round = true;
 	bool print = getenv("TEST_POLICY_PRINT") != NULL;
 	unsigned int i;
 	char name[160];
@@ -725,10 +818,15 @@ int main(void)
 		if (print)
 			printf("# %s\n#   %s\n", name, got);
 		CHECK(name, !strcmp(got, r->want));
+		if (taken_steps > ACT_PH_COUNT) {
+			one_round = false;
+			printf("# %s: %u steps\n", name, taken_steps);
+		}
 		if (strcmp(got, r->want))
 			printf("#   got:  %s\n#   want: %s\n", got, r->want);
 		pol_fini(&P);
 	}
+	CHECK("every case's actions run in one round of phases", one_round);
 	test_outcomes();
 	pol_fini(&P);
 	test_control();
@@ -736,6 +834,7 @@ int main(void)
 	test_noroute_log();
 	pol_fini(&P);
 	test_queue();
+	test_phases();
 	pm_actions_free(&Q);
 	return test_done();
 }
