@@ -294,9 +294,13 @@ check "uid $UID_B registered 10 sockets ($(grep -c 'reply err=0' "$TESTNET_TMP/r
 	test "$(grep -c 'reply err=0' "$TESTNET_TMP/regb.out")" = 10
 # written coalesced, within half a second
 poll 3 eval "grep -q '^cookie ${A_COOKIE:-x} ' '$STATE' 2>/dev/null"
+# b_lines: uid B's registrations in the state file
+b_lines() { awk -v u=$UID_B '$1 == "cookie" && $5 == u' "$STATE" | wc -l; }
+# the coalesced writes may hold A's line before B's last ones: poll
+poll 3 eval '[ "$(b_lines)" = 4 ]'
+nb=$(b_lines)
 check "uid $UID_A's registration survives uid $UID_B's 10 (cookie ${A_COOKIE:-?})" \
 	grep -q "^cookie ${A_COOKIE:-x} 1 [0-9]* $UID_A\$" "$STATE"
-nb=$(awk -v u=$UID_B '$1 == "cookie" && $5 == u' "$STATE" | wc -l)
 check "uid $UID_B keeps its share of 4, its own oldest replaced ($nb)" \
 	test "$nb" = 4
 kill "$REGA_PID" "$REGB_PID" 2>/dev/null
