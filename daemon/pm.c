@@ -46,31 +46,147 @@ static void endpoints_follow(void)
 		pol_endpoints_changed(&pm_policy, &old);
 }
 
+/*
+ * A change of the host (an address, a link, the routes) is decided for
+ * every connection, PM_SWEEP_BUCKETS hash buckets at a time and for at most
+ * PM_SWEEP_US per loop turn: with 10,000 connections one address took
+ * 17 ms of decisions in one turn.  Sweeps run in the order the changes
+ * came, each over all buckets before the next starts; a connection's
+ * events in between are decided as they come (a connection not swept yet
+ * already sees the host as it is now, through pm_env).
+ */
+#define PM_SWEEP_BUCKETS 64
+#define PM_SWEEP_US 1000
+#define PM_SWEEPS_MAX 32
+
+enum sweep_kind {
+	SW_ADDR_ADDED,
+	SW_ADDR_REMOVED,
+	SW_LINK,
+	SW_ROUTES,
+	SW_RETRIES, /* back-offs that ended: 10,000 may end together */
+};
+
+struct sweep {
+	enum sweep_kind kind;
+	struct sockaddr_storage addr;
+	int ifindex;
+	bool up;
+};
+
+static struct sweep sweeps[PM_SWEEPS_MAX];
+static unsigned int nsweeps, sweep_bucket;
+
+static void sweep_step(const struct sweep *w, unsigned int from,
+		       unsigned int to)
+{
+	switch (w->kind) {
+	case SW_ADDR_ADDED:
+		pol_addr_added_in(&pm_policy, &w->addr, from, to);
+		break;
+	case SW_ADDR_REMOVED:
+		pol_addr_removed_in(&pm_policy, &w->addr, from, to);
+		break;
+	case SW_LINK:
+		pol_link_changed_in(&pm_policy, w->ifindex, w->up, from, to);
+		break;
+	case SW_ROUTES:
+		pol_routes_changed_in(&pm_policy, from, to);
+		break;
+	case SW_RETRIES:
+		pol_retries_due_in(&pm_policy, from, to);
+		break;
+	}
+}
+
+/* The oldest sweep's next @nbuckets buckets; true when it is done. */
+static bool sweep_advance(unsigned int nbuckets)
+{
+	unsigned int to = sweep_bucket + nbuckets;
+
+	sweep_step(&sweeps[0], sweep_bucket, to);
+	sweep_bucket = to;
+	if (sweep_bucket < PM_BUCKETS)
+		return false;
+	memmove(sweeps, sweeps + 1, --nsweeps * sizeof(sweeps[0]));
+	sweep_bucket = 0;
+	return true;
+}
+
+static void sweep_push(const struct sweep *w)
+{
+	/* routes changing again before a sweep of them began: one will do */
+	if (w->kind == SW_ROUTES && nsweeps > 1 &&
+	    sweeps[nsweeps - 1].kind == SW_ROUTES)
+		return;
+	/* a storm of changes: the oldest is finished now, not dropped */
+	if (nsweeps == PM_SWEEPS_MAX)
+		sweep_advance(PM_BUCKETS);
+	sweeps[nsweeps++] = *w;
+}
+
+static void sweeps_run(long long budget_us)
+{
+	long long end = mps_now_us() + budget_us;
+
+	while (nsweeps) {
+		sweep_advance(PM_SWEEP_BUCKETS);
+		if (mps_now_us() >= end)
+			break;
+	}
+}
+
+/*
+ * Back-offs that ended: a sweep too (queued once; it recomputes the next
+ * one, so none is due again until it is done).
+ */
+static void retries_due(long now)
+{
+	long due = pol_next_retry_ms(&pm_policy);
+	struct sweep w = {.kind = SW_RETRIES};
+	unsigned int i;
+
+	if (!due || due > now)
+		return;
+	for (i = 0; i < nsweeps; i++)
+		if (sweeps[i].kind == SW_RETRIES)
+			return;
+	sweep_push(&w);
+}
+
 /* A new network: try it now, whatever failed before. */
 static void on_addr_added(const struct nw_addr *a)
 {
+	struct sweep w = {.kind = SW_ADDR_ADDED, .addr = a->addr};
+
 	route_invalidate();
 	endpoints_follow();
-	pol_addr_added(&pm_policy, &a->addr);
+	sweep_push(&w);
 }
 
 static void on_addr_removed(const struct nw_addr *a)
 {
+	struct sweep w = {.kind = SW_ADDR_REMOVED, .addr = a->addr};
+
 	route_invalidate();
-	pol_addr_removed(&pm_policy, &a->addr);
+	sweep_push(&w);
 	endpoints_follow();
 }
 
 static void on_link_changed(const struct nw_link *l)
 {
+	struct sweep w = {.kind = SW_LINK, .ifindex = l->ifindex, .up = l->up};
+
 	route_invalidate();
-	pol_link_changed(&pm_policy, l->ifindex, l->up);
+	sweep_push(&w);
 }
 
 static void on_routes_changed(void)
 {
+	struct sweep w = {.kind = SW_ROUTES};
+
 	route_invalidate();
-	pol_routes_changed(&pm_policy);
+	sweep_push(&w);
 }
 
 static const struct nw_ops nw_ops = {
@@ -95,7 +211,8 @@ void policy_tick(void)
 	long now = mps_now_ms();
 
 	netwatch_tick();
-	pol_retries_due(&pm_policy);
+	retries_due(now);
+	sweeps_run(PM_SWEEP_US);
 	policy_state_flush(false);
 	if (pm_policy.cfg.policy == MPSD_POLICY_ENDPOINTS && now >= next_ep_ms)
 		endpoints_follow();
@@ -112,7 +229,7 @@ int policy_next_timeout_ms(void)
 	long retry = pol_next_retry_ms(&pm_policy);
 	int nw = netwatch_next_timeout_ms();
 
-	if (pm_actions_pending(&pm_queue))
+	if (pm_actions_pending(&pm_queue) || nsweeps)
 		return 0;
 	if (retry && retry < soonest)
 		soonest = retry;
@@ -162,6 +279,7 @@ int policy_start(const struct mpsd_config *cfg, const char *state_path)
 void policy_stop(void)
 {
 	netwatch_close();
+	nsweeps = sweep_bucket = 0;
 	pol_fini(&pm_policy);
 	pm_actions_free(&pm_queue);
 }

@@ -94,8 +94,10 @@ struct pm_model {
 	unsigned int closed_next;
 };
 
-#define PM_FOR_EACH_CONN(m, c, b)                                              \
-	for ((b) = 0; (b) < PM_BUCKETS; (b)++)                                 \
+#define PM_FOR_EACH_CONN(m, c, b) PM_FOR_EACH_CONN_IN(m, c, b, 0, PM_BUCKETS)
+/* the connections of buckets [@from, @to): a sweep spread over turns */
+#define PM_FOR_EACH_CONN_IN(m, c, b, from, to)                                 \
+	for ((b) = (from); (b) < (to) && (b) < PM_BUCKETS; (b)++)              \
 		for ((c) = (m)->buckets[(b)]; (c); (c) = (c)->next)
 
 void paddr_from(struct paddr *p, const struct sockaddr_storage *in);

@@ -985,13 +985,14 @@ static void drop_local(struct policy *p, struct pm_conn *c,
 static void retry_now(struct policy *p,
 		      bool (*match)(const struct policy *p,
 				    const struct pm_try *t, const void *arg),
-		      const void *arg)
+		      const void *arg, unsigned int from, unsigned int to)
 {
 	struct pm_conn *c;
 	unsigned int b, i;
 
-	noroute_reset(p);
-	PM_FOR_EACH_CONN(&p->m, c, b)
+	if (!from)
+		noroute_reset(p);
+	PM_FOR_EACH_CONN_IN(&p->m, c, b, from, to)
 	{
 		if (!conn_managed(c))
 			continue;
@@ -1031,45 +1032,69 @@ static bool try_without_route(const struct policy *p, const struct pm_try *t,
 }
 
 /* A new network: try it now, whatever failed before. */
-void pol_addr_added(struct policy *p, const struct sockaddr_storage *a)
+void pol_addr_added_in(struct policy *p, const struct sockaddr_storage *a,
+		       unsigned int from, unsigned int to)
 {
 	struct paddr pa;
 
 	paddr_from(&pa, a);
-	retry_now(p, try_from_addr, &pa);
+	retry_now(p, try_from_addr, &pa, from, to);
 }
 
-void pol_addr_removed(struct policy *p, const struct sockaddr_storage *a)
+void pol_addr_removed_in(struct policy *p, const struct sockaddr_storage *a,
+			 unsigned int from, unsigned int to)
 {
 	struct pm_conn *c;
 	unsigned int b;
 	struct paddr pa;
 
 	paddr_from(&pa, a);
-	PM_FOR_EACH_CONN(&p->m, c, b)
+	PM_FOR_EACH_CONN_IN(&p->m, c, b, from, to)
 	if (conn_managed(c))
 		drop_local(p, c, &pa, 0);
 }
 
 /* A link down takes its subflows; a link back is tried again at once. */
-void pol_link_changed(struct policy *p, int ifindex, bool up)
+void pol_link_changed_in(struct policy *p, int ifindex, bool up,
+			 unsigned int from, unsigned int to)
 {
 	struct pm_conn *c;
 	unsigned int b;
 
 	if (up) {
-		retry_now(p, try_on_link, &ifindex);
+		retry_now(p, try_on_link, &ifindex, from, to);
 		return;
 	}
-	PM_FOR_EACH_CONN(&p->m, c, b)
+	PM_FOR_EACH_CONN_IN(&p->m, c, b, from, to)
 	if (conn_managed(c))
 		drop_local(p, c, NULL, ifindex);
 }
 
 /* Pairs that had no route through their interface may have one now. */
+void pol_routes_changed_in(struct policy *p, unsigned int from,
+			   unsigned int to)
+{
+	retry_now(p, try_without_route, NULL, from, to);
+}
+
+void pol_addr_added(struct policy *p, const struct sockaddr_storage *a)
+{
+	pol_addr_added_in(p, a, 0, PM_BUCKETS);
+}
+
+void pol_addr_removed(struct policy *p, const struct sockaddr_storage *a)
+{
+	pol_addr_removed_in(p, a, 0, PM_BUCKETS);
+}
+
+void pol_link_changed(struct policy *p, int ifindex, bool up)
+{
+	pol_link_changed_in(p, ifindex, up, 0, PM_BUCKETS);
+}
+
 void pol_routes_changed(struct policy *p)
 {
-	retry_now(p, try_without_route, NULL);
+	pol_routes_changed_in(p, 0, PM_BUCKETS);
 }
 
 /*
@@ -1098,19 +1123,25 @@ void pol_endpoints_changed(struct policy *p, const struct ep_table *old)
 		if (conn_managed(c) && !paddr_eq(&pa, &c->init_local, false))
 			drop_local(p, c, &pa, 0);
 	}
-	retry_now(p, try_from_endpoint, NULL);
+	retry_now(p, try_from_endpoint, NULL, 0, PM_BUCKETS);
 }
 
 void pol_retries_due(struct policy *p)
+{
+	if (p->retry_soonest && p->retry_soonest <= now(p))
+		pol_retries_due_in(p, 0, PM_BUCKETS);
+}
+
+void pol_retries_due_in(struct policy *p, unsigned int from, unsigned int to)
 {
 	long t_now = now(p);
 	struct pm_conn *c;
 	unsigned int b;
 
-	if (!p->retry_soonest || p->retry_soonest > t_now)
-		return;
-	p->retry_soonest = 0;
-	PM_FOR_EACH_CONN(&p->m, c, b)
+	/* recomputed over the sweep: what is not due yet sets it again */
+	if (!from)
+		p->retry_soonest = 0;
+	PM_FOR_EACH_CONN_IN(&p->m, c, b, from, to)
 	{
 		if (c->retry_at && c->retry_at <= t_now)
 			apply(p, c);

@@ -121,6 +121,21 @@ void pol_addr_added(struct policy *p, const struct sockaddr_storage *a);
 void pol_addr_removed(struct policy *p, const struct sockaddr_storage *a);
 void pol_link_changed(struct policy *p, int ifindex, bool up);
 void pol_routes_changed(struct policy *p);
+/*
+ * The same, for the connections of hash buckets [@from, @to) of
+ * PM_BUCKETS only: the driver spreads one change over 10,000 connections
+ * across loop turns.  A sweep's buckets must be covered in order, from 0.
+ */
+void pol_addr_added_in(struct policy *p, const struct sockaddr_storage *a,
+		       unsigned int from, unsigned int to);
+void pol_addr_removed_in(struct policy *p, const struct sockaddr_storage *a,
+			 unsigned int from, unsigned int to);
+void pol_link_changed_in(struct policy *p, int ifindex, bool up,
+			 unsigned int from, unsigned int to);
+void pol_routes_changed_in(struct policy *p, unsigned int from,
+			   unsigned int to);
+/* Back-offs that ended, in buckets [@from, @to) (from 0: a new sweep). */
+void pol_retries_due_in(struct policy *p, unsigned int from, unsigned int to);
 /* The endpoint table changed (it was @old): apply the new one. */
 void pol_endpoints_changed(struct policy *p, const struct ep_table *old);
 /* Back-offs that ended by now: the soonest one left (0: none). */

@@ -658,6 +658,94 @@ static void test_control(void)
 	      pol_next_retry_ms(&P) == 0);
 }
 
+/* @n connections of their own tokens, each established with its subflows */
+static void many_established(unsigned int n)
+{
+	struct mps_event ev;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.token = 0x1000 + i * 7919; /* spread over the buckets */
+		ss_of(&ev.local, "10.0.1.1", 30000 + i);
+		ss_of(&ev.remote, "10.0.0.2", 80);
+		ev.type = MPTCP_EVENT_CREATED;
+		pol_event(&P, &ev);
+		ev.type = MPTCP_EVENT_ESTABLISHED;
+		pol_event(&P, &ev);
+	}
+	settle();
+}
+
+/* The actions' lines, sorted: a sweep's order of connections is the hash's. */
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *sorted(const char *list)
+{
+	static char out[2][65536];
+	static int which;
+	char *copy = strdup(list), *v[1024], *tok, *save = NULL;
+	size_t n = 0, len = 0, i;
+	char *o = out[which++ & 1];
+
+	for (tok = strtok_r(copy, ";", &save); tok && n < 1024;
+	     tok = strtok_r(NULL, ";", &save))
+		v[n++] = tok + (*tok == ' ');
+	qsort(v, n, sizeof(v[0]), line_cmp);
+	o[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += snprintf(o + len, sizeof(out[0]) - len, "%s%s",
+				i ? "; " : "", v[i]);
+	free(copy);
+	return o;
+}
+
+/*
+ * The driver spreads a host change over loop turns, a run of hash buckets
+ * at a time (pol_*_in): the same decisions as at once, whatever the runs.
+ */
+static void test_sweeps(void)
+{
+	static char whole[65536];
+	struct sockaddr_storage s;
+	unsigned int b;
+	int mode;
+
+	for (mode = MPSD_MODE_AGGREGATE; mode <= MPSD_MODE_HANDOVER; mode++) {
+		start(FULLMESH, mode);
+		many_established(40);
+		F.addrs[1].present = false;
+		ss_of(&s, "10.0.2.1", 0);
+		pol_addr_removed(&P, &s);
+		snprintf(whole, sizeof(whole), "%s", sorted(taken()));
+
+		start(FULLMESH, mode);
+		many_established(40);
+		F.addrs[1].present = false;
+		for (b = 0; b < PM_BUCKETS; b += 64)
+			pol_addr_removed_in(&P, &s, b, b + 64);
+		CHECK(mode == MPSD_MODE_AGGREGATE
+			      ? "address removed, swept 64 buckets at a time: the same actions (aggregate)"
+			      : "address removed, swept 64 buckets at a time: the same actions (handover)",
+		      whole[0] && !strcmp(whole, sorted(taken())));
+	}
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	many_established(40);
+	F.links[1].up = false;
+	pol_link_changed(&P, F.links[1].ifindex, false);
+	snprintf(whole, sizeof(whole), "%s", sorted(taken()));
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	many_established(40);
+	F.links[1].up = false;
+	for (b = 0; b < PM_BUCKETS; b += 100)
+		pol_link_changed_in(&P, F.links[1].ifindex, false, b, b + 100);
+	CHECK("link down, swept 100 buckets at a time: the same actions",
+	      whole[0] && !strcmp(whole, sorted(taken())));
+}
+
 /*
  * A pair without a route is logged for its first connection only, and the
  * others counted when routes may have changed: thousands of connections
@@ -832,6 +920,8 @@ int main(void)
 	test_control();
 	pol_fini(&P);
 	test_noroute_log();
+	pol_fini(&P);
+	test_sweeps();
 	pol_fini(&P);
 	test_queue();
 	test_phases();
