@@ -36,12 +36,28 @@ sys_reexec()
 {
 	local rc=0
 
+	local prop=private
+
 	[ "$(id -u)" = 0 ] || skip_all "needs root"
-	[ -n "${_SYS_INNER:-}" ] && return 0
+	if [ -n "${_SYS_INNER:-}" ]; then
+		# no private root: make the run's directory a private mount
+		# of its own, so that what is mounted below it stays here
+		if [ "${_SYS_PROP:-}" = unchanged ]; then
+			mount --bind "$SYS_T" "$SYS_T" &&
+				mount --make-rprivate "$SYS_T" ||
+				skip_all "cannot make $SYS_T a private mount"
+		fi
+		return 0
+	fi
 	command -v unshare >/dev/null || skip_all "no unshare(1)"
 	SYS_T=$(mktemp -d /var/tmp/mpsock-sys.XXXXXX)
 	chmod 755 "$SYS_T"
-	_SYS_INNER=1 SYS_T=$SYS_T unshare --mount --propagation private -- \
+	# in a chroot whose / is no mount point, making / private fails
+	# (EINVAL): then only the run's directory is made private
+	unshare --mount --propagation private true 2>/dev/null ||
+		prop=unchanged
+	_SYS_INNER=1 _SYS_PROP=$prop SYS_T=$SYS_T \
+		unshare --mount --propagation "$prop" -- \
 		bash "$0" "$@" || rc=$?
 	# the namespace is gone, and its mounts with it: only files remain
 	rm -rf --one-file-system "$SYS_T"
