@@ -106,6 +106,17 @@ nsenter --net="$SRV_NS" -- "$MPSOCK_TESTSRV" --port $CK --mode checksum \
 echo $! >>"$T/pids"
 poll 5 test -s "$T/ck.pid" || { echo "Bail out! checksum server"; exit 1; }
 
+# systemd-nspawn needs the cgroup hierarchy at /sys/fs/cgroup: a chroot
+# with /sys bound alone (the fresh-machine check) has none; mounted here,
+# in this test's own mount namespace, with /sys made private first so that
+# nothing reaches the host's
+if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] &&
+	[ ! -d /sys/fs/cgroup/systemd ]; then
+	mount --make-rprivate /sys &&
+		mount -t cgroup2 cgroup2 /sys/fs/cgroup ||
+		{ echo "Bail out! no cgroup hierarchy at /sys/fs/cgroup, and none could be mounted"; exit 1; }
+	echo "# cgroup2 mounted at /sys/fs/cgroup (there was none) for systemd-nspawn"
+fi
 systemd-nspawn --quiet --register=no --keep-unit --boot --console=read-only \
 	--machine="$MACHINE" --directory="$SYS_ROOT" \
 	--network-namespace-path="$CLI_NS" \
