@@ -21,6 +21,16 @@ sys_reexec "$@"
 : "${MPSOCK_CTL:=$BUILD_ROOT/tests/tools/mpsock-ctl}"
 command -v systemd-nspawn >/dev/null ||
 	skip_all "no systemd-nspawn (Debian: systemd-container)"
+# systemd-nspawn makes the container's mounts slaves of / (MS_REC|MS_SLAVE
+# on /), which fails with EINVAL where / is no mount point: inside a chroot
+# (as the fresh-machine check is) no container can boot.  Said, and
+# skipped (TAP's "1..0 # SKIP", which meson counts as a skip), unless
+# MPSOCK_TEST_STRICT=1; test-installed still runs there.
+if ! mountpoint -q /; then
+	echo "1..0 # SKIP / is no mount point (a chroot): systemd-nspawn cannot boot a container here"
+	[ "${MPSOCK_TEST_STRICT:-0}" = 1 ] && exit 1
+	exit 0
+fi
 # PID 1 here is not necessarily systemd: the container brings its own
 if [ "$(cat /proc/1/comm)" = systemd ]; then
 	echo "# PID 1 is systemd; the test boots its own instance all the same"
@@ -106,17 +116,6 @@ nsenter --net="$SRV_NS" -- "$MPSOCK_TESTSRV" --port $CK --mode checksum \
 echo $! >>"$T/pids"
 poll 5 test -s "$T/ck.pid" || { echo "Bail out! checksum server"; exit 1; }
 
-# systemd-nspawn needs the cgroup hierarchy at /sys/fs/cgroup: a chroot
-# with /sys bound alone (the fresh-machine check) has none; mounted here,
-# in this test's own mount namespace, with /sys made private first so that
-# nothing reaches the host's
-if [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] &&
-	[ ! -d /sys/fs/cgroup/systemd ]; then
-	mount --make-rprivate /sys &&
-		mount -t cgroup2 cgroup2 /sys/fs/cgroup ||
-		{ echo "Bail out! no cgroup hierarchy at /sys/fs/cgroup, and none could be mounted"; exit 1; }
-	echo "# cgroup2 mounted at /sys/fs/cgroup (there was none) for systemd-nspawn"
-fi
 systemd-nspawn --quiet --register=no --keep-unit --boot --console=read-only \
 	--machine="$MACHINE" --directory="$SYS_ROOT" \
 	--network-namespace-path="$CLI_NS" \
