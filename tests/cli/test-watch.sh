@@ -323,15 +323,20 @@ check "-H show --watch -i 1.5 token T: SIGTERM: exit 0, one frame without header
 # on a pty (script(1)): the alternate screen and a hidden cursor, each
 # frame from the top of a cleared screen, both restored at SIGINT
 # (script -f writes the log as it comes: SIGINT once it holds 5 frames;
-# the log's first line quotes this command, hence [.] here and the count
-# below of what follows that line)
-script -qfec "nsenter --net=$CLI_NS -- $MPSOCK_CLI show --watch -i 0.2 & p=\$!
-	for ((i = 0; i < 1200; i++)); do
-		[ \$(tail -n +2 $T/tty.log | grep -o 'Every 0[.]2s' | wc -l) -ge 5 ] && break
-		sleep 0.05
-	done
-	kill -s INT \$p; wait \$p; echo rc=\$?" "$T/tty.log" \
-	>/dev/null 2>&1 </dev/null
+# the log's first line quotes the command, hence the count below of what
+# follows that line).  script -c runs its command with $SHELL, or /bin/sh
+# where the environment has none (as CI's has not): the command is a bash
+# script run by bash, whatever the caller's shell.
+cat >"$T/tty.sh" <<EOF_TTY
+nsenter --net=$CLI_NS -- $MPSOCK_CLI show --watch -i 0.2 & p=\$!
+for ((i = 0; i < 1200; i++)); do
+	[ \$(tail -n +2 $T/tty.log | grep -o 'Every 0[.]2s' | wc -l) -ge 5 ] && break
+	sleep 0.05
+done
+kill -s INT \$p; wait \$p; echo rc=\$?
+EOF_TTY
+script -qfec "bash $T/tty.sh" "$T/tty.log" >/dev/null 2>"$T/tty.err" </dev/null
+if [ -s "$T/tty.err" ]; then sed "s/^/# script: /" "$T/tty.err"; fi
 check "terminal: SIGINT: exit 0" grep -q 'rc=0' "$T/tty.log"
 ENTER=$'\e[?1049h\e[?25l'
 LEAVE=$'\e[?25h\e[?1049l'
