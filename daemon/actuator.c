@@ -23,6 +23,7 @@
 #include "actuator.h"
 #include "log.h"
 #include "pm_driver.h"
+#include "yield.h"
 
 /*
  * The slice being run: its actions, copied (an outcome may queue more,
@@ -286,6 +287,12 @@ static bool slice_urgent(const struct pm_actions *q, unsigned int from,
 static long long cost_ns[ACT_PH_COUNT] = {50000, 50000, 50000, 50000};
 
 /*
+ * A slice is cut into batches of about this much work, the clients served
+ * between them (mpsd_yield()): a request waits for one batch.
+ */
+#define ACT_BATCH_US 500
+
+/*
  * The slice from the queue's head: at most @max actions, and what fits
  * @time_us as they cost lately; a connection's run whole, and one run at
  * least.
@@ -370,7 +377,9 @@ unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 	bool rt = false;
 
 	while (q->head < q->n && done < max && (!done || now < end)) {
-		n = slice_len(q, max - done, end - now);
+		n = slice_len(q, max - done,
+			      end - now < ACT_BATCH_US ? end - now
+						       : ACT_BATCH_US);
 		if (!slice_grow(n)) {
 			mpsd_log(LOG_ERR, "policy: %u actions: %s", n,
 				 strerror(ENOMEM));
@@ -379,8 +388,11 @@ unsigned int actuator_run(struct policy *p, struct pm_actions *q,
 		if (!rt && slice_urgent(q, q->head, n))
 			rt = sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
 		run_slice(p, q, n);
-		now = mps_now_us();
 		done += n;
+		/* not in the middle of a failover: that goes first */
+		if (!rt)
+			mpsd_yield();
+		now = mps_now_us();
 	}
 	if (rt)
 		sched_setscheduler(0, SCHED_OTHER, &other);

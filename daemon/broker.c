@@ -4,7 +4,8 @@
  * (clients.c, which hands each request to the table in requests.c), the
  * kernel's MPTCP events (fanout.c, also for parked open-and-waits in
  * waits.c), the path manager's netlink watch and timers (policy.c).
- * Single-threaded and non-blocking.
+ * Single-threaded and non-blocking; the clients are also served between
+ * the steps of long work (yield.h), so a request never waits a whole turn.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "notify.h"
 #include "pm.h"
 #include "policy_state.h"
+#include "yield.h"
 
 struct client *clients;
 const struct broker_opts *opts;
@@ -27,6 +29,26 @@ int broker_ep;
 
 static volatile sig_atomic_t stopping, reloading;
 static char tag_netwatch; /* marks the path manager's socket */
+static char tag_clients; /* marks the clients' epoll set */
+
+/*
+ * The listening socket and the clients have an epoll set of their own
+ * (broker_ep), nested in the loop's: the loop serves it when it wakes, and
+ * long work serves it between its steps (yield.h).
+ */
+static void serve_clients(void)
+{
+	struct epoll_event evs[32];
+	int n, i;
+
+	n = epoll_wait(broker_ep, evs, 32, 0);
+	for (i = 0; i < n; i++) {
+		if (evs[i].data.ptr == &tag_listen)
+			accept_client(broker_ep, listen_fd);
+		else if (((struct client *)evs[i].data.ptr)->used)
+			client_ready(broker_ep, evs[i].data.ptr, evs[i].events);
+	}
+}
 
 void broker_stop(void)
 {
@@ -78,9 +100,9 @@ static int next_timeout(void)
 
 int broker_run(const struct broker_opts *o)
 {
-	struct epoll_event ev, evs[32];
+	struct epoll_event ev, evs[8];
 	char msg[MPS_MSG_LEN] = "";
-	int ep, ls, n, i, nw = -1, err = 0;
+	int ep, loop_ep, ls, n, i, nw = -1, err = 0;
 
 	opts = o;
 	limits = o->cfg->limits;
@@ -93,9 +115,12 @@ int broker_run(const struct broker_opts *o)
 		return ls;
 	}
 	ep = broker_ep = epoll_create1(EPOLL_CLOEXEC);
+	loop_ep = epoll_create1(EPOLL_CLOEXEC);
 	ev.events = EPOLLIN;
 	ev.data.ptr = &tag_listen;
 	epoll_ctl(ep, EPOLL_CTL_ADD, ls, &ev);
+	ev.data.ptr = &tag_clients;
+	epoll_ctl(loop_ep, EPOLL_CTL_ADD, ep, &ev);
 	/* the path manager hears every event, from before it looks */
 	err = events_enable(msg, sizeof(msg));
 	if (!err)
@@ -108,11 +133,12 @@ int broker_run(const struct broker_opts *o)
 		goto out;
 	}
 	ev.data.ptr = &tag_netwatch;
-	epoll_ctl(ep, EPOLL_CTL_ADD, nw, &ev);
+	epoll_ctl(loop_ep, EPOLL_CTL_ADD, nw, &ev);
 	/* watched before the first wait: events from now on are acted on */
 	ev.data.ptr = &tag_events;
-	epoll_ctl(ep, EPOLL_CTL_ADD, mnl_socket_get_fd(events.nl), &ev);
+	epoll_ctl(loop_ep, EPOLL_CTL_ADD, mnl_socket_get_fd(events.nl), &ev);
 	events_watched = true;
+	mpsd_yield_set(serve_clients);
 	mpsd_log(LOG_NOTICE, "serving @%s", MPS_BROKER_NAME);
 	mpsd_notify_ready();
 
@@ -126,28 +152,25 @@ int broker_run(const struct broker_opts *o)
 			if (epoll_ctl(ep, EPOLL_CTL_ADD, ls, &le) == 0)
 				listen_paused = false;
 		}
-		n = epoll_wait(ep, evs, 32,
+		n = epoll_wait(loop_ep, evs, 8,
 			       listen_paused ? 1000 : next_timeout());
 		if (n < 0 && errno != EINTR) {
 			err = -errno;
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			if (evs[i].data.ptr == &tag_listen)
-				accept_client(ep, ls);
+			if (evs[i].data.ptr == &tag_clients)
+				serve_clients();
 			else if (evs[i].data.ptr == &tag_events)
 				events_readable(ep);
 			else if (evs[i].data.ptr == &tag_netwatch)
 				policy_netwatch_readable();
-			else if (((struct client *)evs[i].data.ptr)->used)
-				client_ready(ep, evs[i].data.ptr,
-					     evs[i].events);
 		}
 		if (events_on && !events_watched) {
 			/* subscribed by a handler just now: watch it */
 			ev.events = EPOLLIN;
 			ev.data.ptr = &tag_events;
-			epoll_ctl(ep, EPOLL_CTL_ADD,
+			epoll_ctl(loop_ep, EPOLL_CTL_ADD,
 				  mnl_socket_get_fd(events.nl), &ev);
 			events_watched = true;
 		}
@@ -156,6 +179,7 @@ int broker_run(const struct broker_opts *o)
 		policy_tick();
 	}
 	mpsd_notify_stopping();
+	mpsd_yield_set(NULL);
 out:
 	for (i = 0; i < (int)o->max_clients; i++)
 		if (clients[i].used)
@@ -164,6 +188,7 @@ out:
 	policy_state_close();
 	if (events_on)
 		mps_genl_close(&events);
+	close(loop_ep);
 	close(ep);
 	close(ls);
 	free(clients);

@@ -15,6 +15,7 @@
 #include "broker_int.h"
 #include "log.h"
 #include "pm.h"
+#include "yield.h"
 
 struct mps_genl events;
 bool events_on, events_watched;
@@ -171,12 +172,15 @@ static bool client_wants(struct client *c, const struct mps_event *ev,
 static void events_fan_out(int ep, const struct mps_event *ev)
 {
 	bool looked_up = false, known = false;
-	unsigned int i;
+	unsigned int i, left = nsubscribed;
 	uid_t uid = 0;
 
-	for (i = 0; i < opts->max_clients && nsubscribed; i++) {
+	/* every subscriber seen: the rest of the slots need no look */
+	for (i = 0; i < opts->max_clients && left; i++) {
 		struct client *c = &clients[i];
 
+		if (c->used && c->subscribed)
+			left--;
 		if (!client_wants(c, ev, &looked_up, &known, &uid))
 			continue;
 		if (ev) {
@@ -225,7 +229,8 @@ void events_readable(int ep)
 	/*
 	 * Each recv() is one event; with thousands of connections a burst
 	 * (an address gone) is thousands of them: at most EVENTS_SLICE_US
-	 * of them per loop turn, then the clients and the actuator get theirs.
+	 * of them per loop turn, then the actuator gets its; waiting clients
+	 * are served in between (mpsd_yield()).
 	 */
 	long long end = mps_now_us() + EVENTS_SLICE_US;
 
@@ -234,6 +239,7 @@ void events_readable(int ep)
 			 MSG_DONTWAIT);
 		if (n > 0) {
 			mnl_cb_run(buf, n, 0, 0, broker_event_cb, &ep);
+			mpsd_yield();
 		} else if (n < 0 && errno == ENOBUFS) {
 			mpsd_log_limited(LOG_WARNING, "event queue overrun");
 			events_fan_out(ep, NULL);

@@ -18,6 +18,7 @@
 #include "pm_driver.h"
 #include "policy_state.h"
 #include "route.h"
+#include "yield.h"
 
 /* the endpoint table is read again this often (the kernel tells nothing) */
 #define EP_REFRESH_MS 2000
@@ -133,6 +134,7 @@ static void sweeps_run(long long budget_us)
 		sweep_advance(PM_SWEEP_BUCKETS);
 		if (mps_now_us() >= end)
 			break;
+		mpsd_yield();
 	}
 }
 
