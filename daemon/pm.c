@@ -55,17 +55,22 @@ static void endpoints_follow(void)
  * came, each over all buckets before the next starts; a connection's
  * events in between are decided as they come (a connection not swept yet
  * already sees the host as it is now, through pm_env).
+ *
+ * The back-offs that end are no sweep: the connections that wait are in
+ * a timer heap (pm_timers.h), and only those due are taken, soonest first,
+ * PM_RETRY_CHUNK at a time in what is left of the same PM_SWEEP_US (10,000
+ * may end together).
  */
 #define PM_SWEEP_BUCKETS 64
 #define PM_SWEEP_US 1000
 #define PM_SWEEPS_MAX 32
+#define PM_RETRY_CHUNK 64
 
 enum sweep_kind {
 	SW_ADDR_ADDED,
 	SW_ADDR_REMOVED,
 	SW_LINK,
 	SW_ROUTES,
-	SW_RETRIES, /* back-offs that ended: 10,000 may end together */
 };
 
 struct sweep {
@@ -93,9 +98,6 @@ static void sweep_step(const struct sweep *w, unsigned int from,
 		break;
 	case SW_ROUTES:
 		pol_routes_changed_in(&pm_policy, from, to);
-		break;
-	case SW_RETRIES:
-		pol_retries_due_in(&pm_policy, from, to);
 		break;
 	}
 }
@@ -126,10 +128,9 @@ static void sweep_push(const struct sweep *w)
 	sweeps[nsweeps++] = *w;
 }
 
-static void sweeps_run(long long budget_us)
+/* Until @end (mps_now_us()), and a run of buckets at least. */
+static void sweeps_run(long long end)
 {
-	long long end = mps_now_us() + budget_us;
-
 	while (nsweeps) {
 		sweep_advance(PM_SWEEP_BUCKETS);
 		if (mps_now_us() >= end)
@@ -138,22 +139,19 @@ static void sweeps_run(long long budget_us)
 	}
 }
 
-/*
- * Back-offs that ended: a sweep too (queued once; it recomputes the next
- * one, so none is due again until it is done).
- */
-static void retries_due(long now)
+/* Back-offs that ended: until @end, and a chunk at least. */
+static void retries_run(long long end)
+{
+	while (pol_retries_run(&pm_policy, PM_RETRY_CHUNK) == PM_RETRY_CHUNK)
+		if (mps_now_us() >= end)
+			break;
+}
+
+static bool retries_due(long now)
 {
 	long due = pol_next_retry_ms(&pm_policy);
-	struct sweep w = {.kind = SW_RETRIES};
-	unsigned int i;
 
-	if (!due || due > now)
-		return;
-	for (i = 0; i < nsweeps; i++)
-		if (sweeps[i].kind == SW_RETRIES)
-			return;
-	sweep_push(&w);
+	return due && due <= now;
 }
 
 /* A new network: try it now, whatever failed before. */
@@ -211,10 +209,13 @@ void policy_event(const struct mps_event *ev)
 void policy_tick(void)
 {
 	long now = mps_now_ms();
+	long long end;
 
 	netwatch_tick();
-	retries_due(now);
-	sweeps_run(PM_SWEEP_US);
+	/* the sweeps first: a connection they apply has its retry decided */
+	end = mps_now_us() + PM_SWEEP_US;
+	sweeps_run(end);
+	retries_run(end);
 	policy_state_flush(false);
 	if (pm_policy.cfg.policy == MPSD_POLICY_ENDPOINTS && now >= next_ep_ms)
 		endpoints_follow();
@@ -231,7 +232,7 @@ int policy_next_timeout_ms(void)
 	long retry = pol_next_retry_ms(&pm_policy);
 	int nw = netwatch_next_timeout_ms();
 
-	if (pm_actions_pending(&pm_queue) || nsweeps)
+	if (pm_actions_pending(&pm_queue) || nsweeps || retries_due(now))
 		return 0;
 	if (retry && retry < soonest)
 		soonest = retry;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * The path manager's records (pm_model.h): a hash of connections by token,
- * each a fixed-size record freed when the connection closes.
+ * each a fixed-size record freed when the connection closes, and those
+ * whose retry waits in the timers (pm_timers.c).
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -78,6 +79,9 @@ struct pm_conn *pm_conn_get(struct pm_model *m, __u32 token, bool *fresh)
 	*fresh = false;
 	if (c || !token)
 		return c;
+	/* a slot in the timers for each connection: arming never fails */
+	if (pm_timers_reserve(m, m->nconns + 1))
+		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
@@ -96,10 +100,13 @@ void pm_conn_free(struct pm_model *m, __u32 token)
 	for (; (c = *pp); pp = &c->next) {
 		if (c->token == token) {
 			*pp = c->next;
+			pm_timer_disarm(m, c);
 			free(c);
 			/* a burst of connections is gone: give memory back */
-			if (!--m->nconns)
+			if (!--m->nconns) {
+				pm_timers_free(m);
 				malloc_trim(0);
+			}
 			return;
 		}
 	}
@@ -118,6 +125,7 @@ void pm_model_clear(struct pm_model *m)
 		m->buckets[b] = NULL;
 	}
 	m->nconns = 0;
+	pm_timers_free(m);
 }
 
 void pm_closed_note(struct pm_model *m, __u32 token)

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 #include <linux/types.h>
 
+#include "pm_timers.h"
+
 #define PM_MAX_SF 9 /* the initial subflow and 8 more, the kernel's limit */
 #define PM_MAX_REM 4
 #define PM_MAX_TRY 16
@@ -80,7 +82,8 @@ struct pm_conn {
 		bool used;
 	} tomb[PM_TOMBSTONES];
 	__u8 tomb_next;
-	long retry_at; /* the soonest retry, 0 if none */
+	long retry_at; /* the soonest retry, 0 if none (pm_timers.h) */
+	unsigned int heap_pos; /* its place in the timers, 1-based; 0: none */
 };
 
 struct pm_model {
@@ -92,6 +95,7 @@ struct pm_model {
 	 */
 	__u32 closed[PM_CLOSED_RING];
 	unsigned int closed_next;
+	struct pm_timers timers; /* the connections whose retry waits */
 };
 
 #define PM_FOR_EACH_CONN(m, c, b) PM_FOR_EACH_CONN_IN(m, c, b, 0, PM_BUCKETS)
@@ -106,9 +110,14 @@ bool paddr_eq(const struct paddr *x, const struct paddr *y, bool ports);
 const char *paddr_str(const struct paddr *p, char *buf, size_t len);
 
 struct pm_conn *pm_conn_find(const struct pm_model *m, __u32 token);
-/* The record of @token, made if there is none (NULL: no memory). */
+/*
+ * The record of @token, made if there is none (NULL: no memory), with its
+ * slot in the timers.
+ */
 struct pm_conn *pm_conn_get(struct pm_model *m, __u32 token, bool *fresh);
+/* Frees @token's record, its retry disarmed. */
 void pm_conn_free(struct pm_model *m, __u32 token);
+/* Every record and the timers. */
 void pm_model_clear(struct pm_model *m);
 
 void pm_closed_note(struct pm_model *m, __u32 token);

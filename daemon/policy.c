@@ -217,10 +217,10 @@ static struct pm_conn *conn_get(struct policy *p, __u32 token)
 
 static void retry_at(struct policy *p, struct pm_conn *c, long when)
 {
-	if (!c->retry_at || when < c->retry_at)
-		c->retry_at = when;
-	if (!p->retry_soonest || when < p->retry_soonest)
-		p->retry_soonest = when;
+	/* cannot fail: pm_conn_get() reserved the connection's slot */
+	if (pm_timer_arm(&p->m, c, when))
+		plog(p, LOG_ERR, "policy: %08x: no memory for a retry",
+		     c->token);
 }
 
 /* A failed attempt: the next one waits, twice as long each time. */
@@ -635,7 +635,8 @@ static void apply(struct policy *p, struct pm_conn *c)
 
 	if (!conn_managed(c))
 		return;
-	c->retry_at = 0;
+	/* what is still waiting arms it again (try_allowed) */
+	pm_timer_disarm(&p->m, c);
 	if (c->server_side) {
 		announce(p, c);
 		return;
@@ -1126,28 +1127,29 @@ void pol_endpoints_changed(struct policy *p, const struct ep_table *old)
 	retry_now(p, try_from_endpoint, NULL, 0, PM_BUCKETS);
 }
 
-void pol_retries_due(struct policy *p)
-{
-	if (p->retry_soonest && p->retry_soonest <= now(p))
-		pol_retries_due_in(p, 0, PM_BUCKETS);
-}
-
-void pol_retries_due_in(struct policy *p, unsigned int from, unsigned int to)
+/*
+ * A connection whose retry is due is taken from the timers and gets what
+ * its policy wants now; what still waits arms it again, always later than
+ * now (try_allowed, try_failed: backoff_min_ms is at least 10), so that
+ * no connection comes twice in one call.  @max bounds the call anyway.
+ */
+unsigned int pol_retries_run(struct policy *p, unsigned int max)
 {
 	long t_now = now(p);
 	struct pm_conn *c;
-	unsigned int b;
+	unsigned int n = 0;
 
-	/* recomputed over the sweep: what is not due yet sets it again */
-	if (!from)
-		p->retry_soonest = 0;
-	PM_FOR_EACH_CONN_IN(&p->m, c, b, from, to)
-	{
-		if (c->retry_at && c->retry_at <= t_now)
-			apply(p, c);
-		else if (c->retry_at)
-			retry_at(p, c, c->retry_at);
+	while (n < max && (c = pm_timer_pop_due(&p->m, t_now))) {
+		apply(p, c);
+		n++;
 	}
+	return n;
+}
+
+void pol_retries_due(struct policy *p)
+{
+	/* each connection is in the timers once */
+	pol_retries_run(p, p->m.timers.n);
 }
 
 /* ------------------------------------------------------------ outcomes */
@@ -1337,7 +1339,6 @@ void pol_init(struct policy *p, const struct mpsd_config *cfg,
 void pol_fini(struct policy *p)
 {
 	pm_model_clear(&p->m);
-	p->retry_soonest = 0;
 }
 
 void pol_configure(struct policy *p, const struct mpsd_config *cfg)

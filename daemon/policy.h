@@ -105,7 +105,6 @@ struct policy {
 	struct mpsd_config cfg;
 	const struct pm_env *env;
 	struct pm_actions *out;
-	long retry_soonest; /* of any connection, 0: none */
 	struct pm_noroute noroute[PM_NOROUTE_PAIRS];
 	unsigned int n_noroute;
 };
@@ -134,15 +133,20 @@ void pol_link_changed_in(struct policy *p, int ifindex, bool up,
 			 unsigned int from, unsigned int to);
 void pol_routes_changed_in(struct policy *p, unsigned int from,
 			   unsigned int to);
-/* Back-offs that ended, in buckets [@from, @to) (from 0: a new sweep). */
-void pol_retries_due_in(struct policy *p, unsigned int from, unsigned int to);
 /* The endpoint table changed (it was @old): apply the new one. */
 void pol_endpoints_changed(struct policy *p, const struct ep_table *old);
-/* Back-offs that ended by now: the soonest one left (0: none). */
+/*
+ * Back-offs that ended by now, soonest first, for at most @max connections
+ * (the driver's slices): how many were taken.  The connections that wait
+ * on are not looked at (pm_timers.h).
+ */
+unsigned int pol_retries_run(struct policy *p, unsigned int max);
+/* Every back-off that ended by now. */
 void pol_retries_due(struct policy *p);
+/* The soonest retry left, 0 if none. */
 static inline long pol_next_retry_ms(const struct policy *p)
 {
-	return p->retry_soonest;
+	return pm_timer_next(&p->m);
 }
 
 /* Outcomes of actions: what the kernel said (0 or -errno, as meant). */

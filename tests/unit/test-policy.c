@@ -10,6 +10,7 @@
  * TEST_POLICY_PRINT=1 prints what each case got, as a table row.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -784,6 +785,212 @@ static void test_noroute_log(void)
 	CHECK("and all five connections try the pair again", opens == 5);
 }
 
+/* ---------------------------------------------------------- the timers */
+
+/* Each entry knows its place, and no parent is later than its children. */
+static bool heap_ok(const struct pm_model *m)
+{
+	const struct pm_timers *h = &m->timers;
+	unsigned int i;
+
+	for (i = 0; i < h->n; i++) {
+		if (h->v[i]->heap_pos != i + 1 || !h->v[i]->retry_at)
+			return false;
+		if (i && h->v[(i - 1) / 2]->retry_at > h->v[i]->retry_at)
+			return false;
+	}
+	return h->n <= h->cap;
+}
+
+#define NTIMERS 10000
+
+/* @n connections of tokens 1..@n, armed at random times from @base. */
+static bool timers_fill(struct pm_model *m, struct pm_conn **c, long *when,
+			unsigned int n, long base)
+{
+	unsigned int i;
+	bool fresh, ok = true;
+
+	for (i = 0; i < n; i++) {
+		c[i] = pm_conn_get(m, i + 1, &fresh);
+		if (!c[i])
+			return false;
+		when[i] = base + rand() % 100000;
+		ok &= pm_timer_arm(m, c[i], when[i]) == 0;
+	}
+	return ok;
+}
+
+/* Pops everything: in time order, each at the time it was armed at. */
+static unsigned int timers_drain(struct pm_model *m, const long *when,
+				 bool *ordered)
+{
+	struct pm_conn *c;
+	long t, prev = 0;
+	unsigned int n = 0;
+
+	*ordered = true;
+	while ((t = pm_timer_next(m))) {
+		c = pm_timer_pop_due(m, LONG_MAX);
+		if (!c || c->retry_at || c->heap_pos || t < prev ||
+		    when[c->token - 1] != t) {
+			*ordered = false;
+			break;
+		}
+		prev = t;
+		n++;
+	}
+	return n;
+}
+
+static void test_timers(void)
+{
+	static struct pm_model m;
+	static struct pm_conn *c[NTIMERS];
+	static long when[NTIMERS];
+	struct pm_conn *x;
+	unsigned int i, n;
+	bool ok;
+
+	srand(1);
+	ok = timers_fill(&m, c, when, NTIMERS, 1000);
+	CHECK("timers: 10000 connections armed at random times, a heap",
+	      ok && m.timers.n == NTIMERS && heap_ok(&m));
+	n = timers_drain(&m, when, &ok);
+	CHECK("timers: popped in time order, each once at its time",
+	      ok && n == NTIMERS && !m.timers.n && !pm_timer_next(&m));
+
+	pm_timer_arm(&m, c[0], 300);
+	pm_timer_arm(&m, c[1], 100);
+	pm_timer_arm(&m, c[2], 200);
+	x = pm_timer_pop_due(&m, 150);
+	CHECK("timers: only what is due by now is popped",
+	      x == c[1] && !pm_timer_pop_due(&m, 150) &&
+		      pm_timer_next(&m) == 200 && !pm_timer_pop_due(&m, 199));
+	pm_timer_disarm(&m, c[0]);
+	pm_timer_disarm(&m, c[2]);
+	pm_timer_disarm(&m, c[2]); /* twice: nothing */
+	CHECK("timers: disarmed, nothing left",
+	      !m.timers.n && !c[0]->retry_at && !pm_timer_next(&m));
+
+	ok = timers_fill(&m, c, when, NTIMERS, 1000);
+	pm_timer_arm(&m, c[5000], 1000000);
+	CHECK("timers: armed again later, the sooner time stays",
+	      ok && c[5000]->retry_at == when[5000] && heap_ok(&m));
+	pm_timer_arm(&m, c[7777], 1);
+	when[7777] = 1;
+	CHECK("timers: armed again sooner than all, it moves to the top",
+	      m.timers.v[0] == c[7777] && pm_timer_next(&m) == 1 &&
+		      m.timers.n == NTIMERS && heap_ok(&m));
+
+	x = m.timers.v[m.timers.n / 2];
+	pm_timer_disarm(&m, x);
+	ok = !x->heap_pos && !x->retry_at && m.timers.n == NTIMERS - 1 &&
+	     heap_ok(&m);
+	/* and a thousand more, from anywhere */
+	for (i = 0; i < 1000; i++) {
+		pm_timer_disarm(&m, c[rand() % NTIMERS]);
+		ok &= heap_ok(&m);
+	}
+	CHECK("timers: disarming from the middle keeps a heap", ok);
+	n = m.timers.n;
+	CHECK("timers: what was disarmed is not popped",
+	      timers_drain(&m, when, &ok) == n && ok);
+
+	ok = timers_fill(&m, c, when, NTIMERS, 1000);
+	x = m.timers.v[0];
+	n = x->token;
+	pm_conn_free(&m, x->token);
+	ok &= m.timers.n == NTIMERS - 1 && heap_ok(&m);
+	pm_conn_free(&m, c[n % NTIMERS]->token); /* another, anywhere */
+	CHECK("timers: a connection freed leaves the heap",
+	      ok && m.timers.n == NTIMERS - 2 && heap_ok(&m));
+	for (i = 0; i < NTIMERS; i++)
+		pm_conn_free(&m, i + 1);
+	CHECK("timers: the last connection freed frees the heap",
+	      !m.nconns && !m.timers.n && !m.timers.v && !m.timers.cap);
+
+	ok = timers_fill(&m, c, when, 100, 1000);
+	pm_model_clear(&m);
+	CHECK("timers: the model cleared, the heap too",
+	      ok && !m.timers.n && !m.timers.v && !pm_timer_next(&m));
+}
+
+/* The opens queued, the queue emptied (taken()'s line is too short). */
+static unsigned int opens_taken(void)
+{
+	unsigned int n = 0;
+
+	while (pm_actions_pending(&Q))
+		n += Q.v[Q.head++].type == PM_ACT_OPEN;
+	pm_actions_reset(&Q);
+	return n;
+}
+
+/*
+ * The policy's retries through the heap: exactly when due, only those
+ * due, at most as many as asked.
+ */
+static void test_retries(void)
+{
+	struct pm_action a, mine[16];
+	struct mps_event ev;
+	unsigned int i, j, n, opens;
+
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	established();
+	a = Q.v[Q.head];
+	taken();
+	pol_opened(&P, &a, -EHOSTUNREACH, "");
+	F.now += 99;
+	CHECK("retries: 1 ms before its back-off ends, none is run",
+	      pol_retries_run(&P, 64) == 0 && !strcmp(taken(), "") &&
+		      pol_next_retry_ms(&P) == T0 + 100);
+	F.now += 1;
+	CHECK("retries: when it ends, the connection is run once",
+	      pol_retries_run(&P, 64) == 1 &&
+		      !strcmp(taken(), O2 " id 1 dev 3") &&
+		      pol_next_retry_ms(&P) == 0);
+	pol_fini(&P);
+
+	/* 10,000 connections whose second path failed, a ms apart */
+	start(FULLMESH, MPSD_MODE_AGGREGATE);
+	for (i = 0; i < NTIMERS; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.token = 0x1000 + i * 7919;
+		ss_of(&ev.local, "10.0.1.1", 20000 + i);
+		ss_of(&ev.remote, "10.0.0.2", 80);
+		ev.type = MPTCP_EVENT_CREATED;
+		pol_event(&P, &ev);
+		ev.type = MPTCP_EVENT_ESTABLISHED;
+		pol_event(&P, &ev);
+		for (n = 0; pm_actions_pending(&Q) && n < 16; n++)
+			mine[n] = Q.v[Q.head++];
+		pm_actions_reset(&Q);
+		for (j = 0; j < n; j++)
+			if (mine[j].type == PM_ACT_OPEN)
+				pol_opened(&P, &mine[j], -EHOSTUNREACH, "");
+		taken();
+		F.now++;
+	}
+	F.now = T0 + 100;
+	n = pol_retries_run(&P, 64);
+	opens = opens_taken();
+	CHECK("retries: 10000 waiting, one due: that one alone is run",
+	      P.m.nconns == NTIMERS && n == 1 && opens == 1 &&
+		      P.m.timers.n == NTIMERS - 1 &&
+		      pol_next_retry_ms(&P) == T0 + 101);
+	F.now = T0 + 100 + NTIMERS;
+	n = pol_retries_run(&P, 64);
+	CHECK("retries: all due, a run takes at most the 64 asked",
+	      n == 64 && P.m.timers.n == NTIMERS - 1 - 64 && heap_ok(&P.m));
+	opens_taken();
+	pol_retries_due(&P);
+	opens = opens_taken();
+	CHECK("retries: pol_retries_due runs the rest, each once",
+	      opens == NTIMERS - 1 - 64 && !pol_next_retry_ms(&P));
+}
+
 /* The actuator's slices: a queue far longer than one slice. */
 static void test_queue(void)
 {
@@ -922,6 +1129,9 @@ int main(void)
 	test_noroute_log();
 	pol_fini(&P);
 	test_sweeps();
+	pol_fini(&P);
+	test_timers();
+	test_retries();
 	pol_fini(&P);
 	test_queue();
 	test_phases();
