@@ -142,9 +142,11 @@ static void sweeps_run(long long end)
 /* Back-offs that ended: until @end, and a chunk at least. */
 static void retries_run(long long end)
 {
-	while (pol_retries_run(&pm_policy, PM_RETRY_CHUNK) == PM_RETRY_CHUNK)
+	while (pol_retries_run(&pm_policy, PM_RETRY_CHUNK) == PM_RETRY_CHUNK) {
 		if (mps_now_us() >= end)
 			break;
+		mpsd_yield();
+	}
 }
 
 static bool retries_due(long now)
