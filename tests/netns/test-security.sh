@@ -191,6 +191,22 @@ size=$(stat -c %s "$LOG")
 check "the whole log stays small ($size bytes, under 100000)" \
 	test "$size" -lt 100000
 
+# ... and 20,000 requests damaged at random (any type, flipped bits, any
+# length, wrong descriptors) from one user: each answered or its client
+# dropped, the log grows by a bounded amount, the other user is served
+before=$(stat -c %s "$LOG")
+# shellcheck disable=SC2086
+fuzzed=$(timeout 120 $RAWA fuzz "$S4" "$PORT" 20000 "$$" 2>&1)
+echo "# uid $UID_A: $fuzzed (seed $$)"
+check "20000 damaged requests: each answered or the client dropped ($fuzzed)" \
+	eval '[ "$(echo "$fuzzed" | awk "{ print \$4 + \$6 }")" = 20000 ]'
+grown=$(($(stat -c %s "$LOG") - before))
+check "the log grew by $grown bytes for them (under 50000)" \
+	test "$grown" -lt 50000
+# shellcheck disable=SC2086
+out=$(timeout 10 $RAWB valid "$S4" "$PORT" 2>&1)
+check "then uid $UID_B is served ($out)" test "$out" = "reply err=0 "
+
 # shellcheck disable=SC2086
 $RAWA subs "$S4" "$PORT" 3 >"$TESTNET_TMP/subs.out" 2>&1 &
 SUBS_PID=$!

@@ -43,6 +43,11 @@
  *               cookie, print each one's cookie; then wait to be killed
  *   churn SECS  for SECS seconds, connect and ask again and again
  *               (refused once over quota): "churned N"
+ *   fuzz N SEED N requests made from a valid one by random damage (any
+ *               type, flipped bits, any length, no descriptor, a pipe,
+ *               the socket twice, three of them), one at a time, each
+ *               answered or the connection dropped (then a new one):
+ *               "fuzzed N replies R dropped D noreply Q"
  * Prints "reply err=ERRNO msg", "dropped" or "noreply".
  */
 #include <arpa/inet.h>
@@ -180,6 +185,93 @@ static int cmp_long(const void *a, const void *b)
 	long x = *(const long *)a, y = *(const long *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * One damaged request: a valid backup request of another (or no) type,
+ * a few bits flipped anywhere, sometimes cut short or padded, with one of
+ * several sets of descriptors.
+ */
+static void fuzz_one(int s, int sock, const int *pipe_fds, long i,
+		     unsigned int *seed)
+{
+	unsigned char buf[sizeof(struct mps_req) + 16] = {0};
+	struct mps_req r = {.version = MPS_PROTO_VERSION, .seq = (__u32)i};
+	size_t len = sizeof(r);
+	int f[3], nf, k;
+
+	r.type = rand_r(seed) % (__MPS_REQ_MAX + 2);
+	r.backup.id = 1;
+	memcpy(buf, &r, sizeof(r));
+	for (k = rand_r(seed) % 8; k > 0; k--)
+		buf[rand_r(seed) % sizeof(buf)] ^= 1u << (rand_r(seed) % 8);
+	switch (rand_r(seed) % 8) {
+	case 0:
+		len = rand_r(seed) % sizeof(buf);
+		break;
+	case 1:
+		len = sizeof(buf);
+		break;
+	}
+	switch (rand_r(seed) % 6) {
+	case 0:
+		nf = 0;
+		break;
+	case 1:
+		f[0] = pipe_fds[0];
+		nf = 1;
+		break;
+	case 2:
+		f[0] = f[1] = sock;
+		nf = 2;
+		break;
+	case 3:
+		f[0] = sock;
+		f[1] = f[2] = pipe_fds[1];
+		nf = 3;
+		break;
+	default:
+		f[0] = sock;
+		nf = 1;
+	}
+	send_req(s, buf, len, f, nf);
+}
+
+static int fuzz(int s, int sock, long n, unsigned int seed)
+{
+	long i, replies = 0, dropped = 0, noreply = 0;
+	int pipe_fds[2];
+
+	if (pipe(pipe_fds))
+		return 2;
+	for (i = 0; i < n; i++) {
+		struct pollfd p = {.fd = s, .events = POLLIN};
+		struct mps_reply rep;
+		ssize_t got = -1;
+		bool again = true;
+
+		fuzz_one(s, sock, pipe_fds, i, &seed);
+		if (poll(&p, 1, 500) > 0)
+			got = recv(s, &rep, sizeof(rep), 0);
+		if (got == (ssize_t)sizeof(rep)) {
+			replies++;
+			/* a stream of events would follow a subscription */
+			again = rep.err == 0 &&
+				(rep.type == MPS_REQ_SUBSCRIBE ||
+				 rep.type == MPS_REQ_SUBSCRIBE_OWNER);
+		} else if (got == 0) {
+			dropped++;
+		} else {
+			noreply++; /* no answer in 500 ms, or not a reply */
+		}
+		if (again) {
+			close(s);
+			s = broker();
+		}
+	}
+	printf("fuzzed %ld replies %ld dropped %ld noreply %ld\n", n, replies,
+	       dropped, noreply);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -433,6 +525,10 @@ int main(int argc, char **argv)
 		}
 		printf("churned %ld\n", n);
 		return 0;
+	} else if (!strcmp(mode, "fuzz")) {
+		return fuzz(s, tcp_to(host, port_arg, IPPROTO_MPTCP),
+			    argc > 4 ? atol(argv[4]) : 1000,
+			    argc > 5 ? strtoul(argv[5], NULL, 0) : 1);
 	} else {
 		fprintf(stderr, "rawreq: unknown mode '%s'\n", mode);
 		return 64;
