@@ -659,22 +659,28 @@ static void test_control(void)
 	      pol_next_retry_ms(&P) == 0);
 }
 
+/* Connection @i of many (its own token) created and established. */
+static void one_established(unsigned int i, unsigned int port)
+{
+	struct mps_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.token = 0x1000 + i * 7919; /* spread over the buckets */
+	ss_of(&ev.local, "10.0.1.1", port);
+	ss_of(&ev.remote, "10.0.0.2", 80);
+	ev.type = MPTCP_EVENT_CREATED;
+	pol_event(&P, &ev);
+	ev.type = MPTCP_EVENT_ESTABLISHED;
+	pol_event(&P, &ev);
+}
+
 /* @n connections of their own tokens, each established with its subflows */
 static void many_established(unsigned int n)
 {
-	struct mps_event ev;
 	unsigned int i;
 
-	for (i = 0; i < n; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.token = 0x1000 + i * 7919; /* spread over the buckets */
-		ss_of(&ev.local, "10.0.1.1", 30000 + i);
-		ss_of(&ev.remote, "10.0.0.2", 80);
-		ev.type = MPTCP_EVENT_CREATED;
-		pol_event(&P, &ev);
-		ev.type = MPTCP_EVENT_ESTABLISHED;
-		pol_event(&P, &ev);
-	}
+	for (i = 0; i < n; i++)
+		one_established(i, 30000 + i);
 	settle();
 }
 
@@ -934,7 +940,6 @@ static unsigned int opens_taken(void)
 static void test_retries(void)
 {
 	struct pm_action a, mine[16];
-	struct mps_event ev;
 	unsigned int i, j, n, opens;
 
 	start(FULLMESH, MPSD_MODE_AGGREGATE);
@@ -956,14 +961,7 @@ static void test_retries(void)
 	/* 10,000 connections whose second path failed, a ms apart */
 	start(FULLMESH, MPSD_MODE_AGGREGATE);
 	for (i = 0; i < NTIMERS; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.token = 0x1000 + i * 7919;
-		ss_of(&ev.local, "10.0.1.1", 20000 + i);
-		ss_of(&ev.remote, "10.0.0.2", 80);
-		ev.type = MPTCP_EVENT_CREATED;
-		pol_event(&P, &ev);
-		ev.type = MPTCP_EVENT_ESTABLISHED;
-		pol_event(&P, &ev);
+		one_established(i, 20000 + i);
 		for (n = 0; pm_actions_pending(&Q) && n < 16; n++)
 			mine[n] = Q.v[Q.head++];
 		pm_actions_reset(&Q);
