@@ -71,10 +71,8 @@ run_mode()
 	local mode=$1 l1 l2 ms slow fast
 	shift
 
-	nsenter --net="$CLI_NS" tcpdump -i any -nn -v -U --immediate-mode \
-		-w "$TESTNET_TMP/$mode.pcap" "tcp port $PORT" 2>/dev/null &
-	DUMP_PID=$!
-	sleep 0.5
+	start_capture "$CLI_NS" "$TESTNET_TMP/$mode.pcap" "tcp port $PORT" ||
+		not_ok "$mode: tcpdump capturing"
 	ctl_start "$@" || { not_ok "$mode: client connected"; return; }
 	ctl echo
 	expect "$mode: a second subflow over cell" \
@@ -177,10 +175,8 @@ v6()
 {
 	local l2
 
-	nsenter --net="$CLI_NS" tcpdump -i any -nn -v -U --immediate-mode \
-		-w "$TESTNET_TMP/v6.pcap" "tcp port $PORT" 2>/dev/null &
-	DUMP_PID=$!
-	sleep 0.5
+	start_capture "$CLI_NS" "$TESTNET_TMP/v6.pcap" "tcp port $PORT" ||
+		not_ok "v6: tcpdump capturing"
 	MPSOCK_CTL_BIN=$MPSOCK_CTL CTL_HOST=$TESTNET_SRV_WIFI6 \
 		ctl_start nsenter --net="$CLI_NS" -- || return 1
 	ctl echo
