@@ -350,6 +350,30 @@ start_capture()
 	return 1
 }
 
+# stop_capture NSPATH FILE PORT: stop start_capture's tcpdump (DUMP_PID)
+# once FILE holds every packet NSPATH sent before the call.  A marker goes
+# last: a connection attempt from NSPATH to 127.0.0.1:PORT (the capture's
+# filter must take it; the test has nothing listening there).  A sent
+# packet reaches the capture's socket as it leaves its interface, in the
+# order sent, and tcpdump -U writes each as it reads it: once the marker
+# is in FILE, so is what went before.  Returns 1, saying so, when the
+# marker is not there within 20 s.
+stop_capture()
+{
+	local rc=0
+
+	nsenter --net="$1" timeout 5 bash -c \
+		"exec 3<>/dev/tcp/127.0.0.1/$3" 2>/dev/null
+	if ! poll 20 eval "tcpdump -nn -r '$2' 'src host 127.0.0.1 and dst port $3' 2>/dev/null | grep -q ."; then
+		echo "# the capture $2 did not get its end marker in 20 s" >&2
+		rc=1
+	fi
+	kill "$DUMP_PID" 2>/dev/null
+	wait "$DUMP_PID" 2>/dev/null
+	DUMP_PID=
+	return "$rc"
+}
+
 # pcap_text FILE: the capture as tcpdump -nn prints it (it may still grow)
 pcap_text()
 {
