@@ -16,6 +16,7 @@ NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${MPSOCK_PROBE:=$_TESTNET_ROOT/build/tests/tools/mpsock-probe}"
 : "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
 : "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
+: "${MPSOCK_CLI:=$_TESTNET_ROOT/build/cli/mpsock}"
 
 _tap_n=0
 _tap_failed=0
@@ -289,6 +290,39 @@ poll()
 		sleep 0.1
 	done
 	"$@"
+}
+
+# pm_barrier HOST: mpsockd has acted on every kernel event sent before
+# the call: each event's first round of actions (act_phase.c: a
+# connection's opens, and the kinds before them, unless it goes back) is
+# carried out and its outcomes applied and logged.  mpsockd reads its one
+# event socket in order and decides each event as it reads it; its queue
+# runs in that order, a slice at a time, each kind's requests of a slice
+# in netlink batches whose acks it reads before anything else; it serves
+# clients only between slices.  So a fresh connection to HOST, whose
+# events come after the others, gets a subflow from mpsockd (the policy
+# must give it one), and a status request through mpsockd (mpsock check
+# mpsockd) is answered only after that slice ended.  The connection is
+# closed after.  Sets PM_BARRIER_TOK (its token); returns 1, saying why,
+# when it gets no subflow within 10 s.  Uses the test's cl_start, view,
+# cl_stop, cli, CL_TOK and CK (pmclient.sh's, or its own alike).
+PM_BARRIERS=0 PM_BARRIER_TOK=
+pm_barrier()
+{
+	local b=BARRIER$((++PM_BARRIERS)) rc=0
+
+	cl_start "$b" "$1" "$CK" || return 1
+	# shellcheck disable=SC2034 # for the caller
+	PM_BARRIER_TOK=${CL_TOK[$b]}
+	if poll 10 eval "[ \$(view $b | wc -l) -ge 2 ]"; then
+		cli "$MPSOCK_CLI" check mpsockd >/dev/null || rc=1
+		[ "$rc" = 0 ] || echo "# barrier: mpsock check mpsockd failed" >&2
+	else
+		echo "# barrier: mpsockd opened no subflow for a fresh connection in 10 s" >&2
+		rc=1
+	fi
+	cl_stop "$b" >/dev/null
+	return "$rc"
 }
 
 # flat CMD...: CMD's output on one line (for test names)

@@ -386,11 +386,12 @@ early_close()
 	fi
 	poll 5 eval "awk '/ CLOSED/ { c = 1 } c && /ESTABLISHED/ { e = 1 }
 		END { exit !e }' '$T/early.mon'"
-	# mpsockd got the same events: whatever it would do, it does now
-	sleep 0.5
 	kill "$MON_PID"
 	tok=$(awk '/ CLOSED/ { sub(/token=/, "", $3); print $3; exit }' "$T/early.mon")
 	sed 's/^/# /' "$T/early.mon"
+	# mpsockd got the same events: whatever it does for them, an attempt
+	# and its failure logged, is done once it acted on a later connection
+	pm_barrier "$S1" || return 1
 	[ -n "$tok" ] && ! grep -q "policy: $tok:" "$T/mpsockd.log"
 }
 check "a connection closed before any data: no attempt for it after CLOSED" \
@@ -504,8 +505,12 @@ kill -HUP "$D_PID"
 poll 2 eval "[ \$(grep -c 'configuration reloaded' '$T/mpsockd.log') -ge 1 ]"
 cl_start MX "$S1" $CK || not_ok "client MX connected"
 poll 3 eval "[ \$(view MX | wc -l) -ge 3 ]"
-# and none beyond, a second later: the wait is the test
-sleep 1
+# and none beyond: the events of its subflows (ip mptcp monitor), then
+# mpsockd acted on them
+poll 10 eval "[ \$(grep SF_ESTABLISHED '$T/ann.mon' |
+	grep -c 'token=$(token MX)') -ge 2 ]" ||
+	echo "# the monitor did not show MX's two subflows within 10 s"
+pm_barrier "$S1" || not_ok "max-subflows 2: mpsockd acted on MX's events (a later connection served)"
 check "max-subflows 2: three subflows, distinct pairs ($(flat view MX))" \
 	eval "[ \$(view MX | wc -l) = 3 ] && [ \$(view MX | sort -u | wc -l) = 3 ] &&
 		view MX | grep -q '^$W4 $S1 '"
