@@ -277,19 +277,24 @@ jqt()
 }
 
 # snap NSPATH CMD...: run CMD between two witness snapshots, again until
-# the namespace did not change meanwhile; CMD's output in $T/snap.out,
-# the snapshot in SS
+# the namespace did not change meanwhile (for 15 s at most, then saying
+# so: what follows compares CMD's output with a snapshot it may not
+# match); CMD's output in $T/snap.out, the snapshot in SS
 snap()
 {
-	local ns=$1 ss2
+	local ns=$1 ss2 end=$((SECONDS + 15))
 
 	shift
-	for _ in 1 2 3 4 5; do
+	while :; do
 		SS=$(ss_snapshot "$ns")
 		"$@" >"$T/snap.out" 2>"$T/snap.err"
 		SNAP_RC=$?
 		ss2=$(ss_snapshot "$ns")
 		[ "$SS" = "$ss2" ] && break
+		if ((SECONDS >= end)); then
+			echo "# snap: the namespace kept changing for 15 s around: $*"
+			break
+		fi
 		sleep 0.3
 	done
 	sed 's/^/# stderr: /' "$T/snap.err"

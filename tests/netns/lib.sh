@@ -16,6 +16,7 @@ NETNS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${MPSOCK_PROBE:=$_TESTNET_ROOT/build/tests/tools/mpsock-probe}"
 : "${MPSOCK_CTL:=$_TESTNET_ROOT/build/tests/tools/mpsock-ctl}"
 : "${MPSOCKD:=$_TESTNET_ROOT/build/daemon/mpsockd}"
+: "${MPSOCK_CLI:=$_TESTNET_ROOT/build/cli/mpsock}"
 
 _tap_n=0
 _tap_failed=0
@@ -291,6 +292,39 @@ poll()
 	"$@"
 }
 
+# pm_barrier HOST: mpsockd has acted on every kernel event sent before
+# the call: each event's first round of actions (act_phase.c: a
+# connection's opens, and the kinds before them, unless it goes back) is
+# carried out and its outcomes applied and logged.  mpsockd reads its one
+# event socket in order and decides each event as it reads it; its queue
+# runs in that order, a slice at a time, each kind's requests of a slice
+# in netlink batches whose acks it reads before anything else; it serves
+# clients only between slices.  So a fresh connection to HOST, whose
+# events come after the others, gets a subflow from mpsockd (the policy
+# must give it one), and a status request through mpsockd (mpsock check
+# mpsockd) is answered only after that slice ended.  The connection is
+# closed after.  Sets PM_BARRIER_TOK (its token); returns 1, saying why,
+# when it gets no subflow within 10 s.  Uses the test's cl_start, view,
+# cl_stop, cli, CL_TOK and CK (pmclient.sh's, or its own alike).
+PM_BARRIERS=0 PM_BARRIER_TOK=
+pm_barrier()
+{
+	local b=BARRIER$((++PM_BARRIERS)) rc=0
+
+	cl_start "$b" "$1" "$CK" || return 1
+	# shellcheck disable=SC2034 # for the caller
+	PM_BARRIER_TOK=${CL_TOK[$b]}
+	if poll 10 eval "[ \$(view $b | wc -l) -ge 2 ]"; then
+		cli "$MPSOCK_CLI" check mpsockd >/dev/null || rc=1
+		[ "$rc" = 0 ] || echo "# barrier: mpsock check mpsockd failed" >&2
+	else
+		echo "# barrier: mpsockd opened no subflow for a fresh connection in 10 s" >&2
+		rc=1
+	fi
+	cl_stop "$b" >/dev/null
+	return "$rc"
+}
+
 # flat CMD...: CMD's output on one line (for test names)
 flat() { "$@" | tr '\n' ' '; }
 # lines WORDS...: one per line, sorted (an expected view)
@@ -348,6 +382,30 @@ start_capture()
 	echo "# tcpdump did not start:" >&2
 	sed 's/^/# /' "$2.err" >&2
 	return 1
+}
+
+# stop_capture NSPATH FILE PORT: stop start_capture's tcpdump (DUMP_PID)
+# once FILE holds every packet NSPATH sent before the call.  A marker goes
+# last: a connection attempt from NSPATH to 127.0.0.1:PORT (the capture's
+# filter must take it; the test has nothing listening there).  A sent
+# packet reaches the capture's socket as it leaves its interface, in the
+# order sent, and tcpdump -U writes each as it reads it: once the marker
+# is in FILE, so is what went before.  Returns 1, saying so, when the
+# marker is not there within 20 s.
+stop_capture()
+{
+	local rc=0
+
+	nsenter --net="$1" timeout 5 bash -c \
+		"exec 3<>/dev/tcp/127.0.0.1/$3" 2>/dev/null
+	if ! poll 20 eval "tcpdump -nn -r '$2' 'src host 127.0.0.1 and dst port $3' 2>/dev/null | grep -q ."; then
+		echo "# the capture $2 did not get its end marker in 20 s" >&2
+		rc=1
+	fi
+	kill "$DUMP_PID" 2>/dev/null
+	wait "$DUMP_PID" 2>/dev/null
+	DUMP_PID=
+	return "$rc"
 }
 
 # pcap_text FILE: the capture as tcpdump -nn prints it (it may still grow)

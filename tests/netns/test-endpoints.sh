@@ -78,7 +78,14 @@ table()
 }
 
 # settled NAME EXPECTED: the connection's view is EXPECTED (5 s at most)
-# and still is half a second later (no subflow comes after)
+# and still is half a second later (no subflow comes after).  The half
+# second is the quiet period of a negative check: the in-kernel path
+# manager reports nothing when it is done with a connection (it opens
+# subflows from a worker as the connection, then each new subflow, is
+# established: milliseconds apart on these veths, so one beyond EXPECTED
+# would come well within the half second), and some tables give a fresh
+# connection no subflow that could serve mpsockd as a barrier
+# (pm_barrier).
 settled()
 {
 	poll 5 eval "[ \"\$(view $1)\" = \"$2\" ]" || return 1

@@ -259,11 +259,9 @@ expect "an asyncio transport's socket: subflows()" \
 	"atransport $S4 $PORT" "ok count=* remote=$S4:$PORT bytes=5"
 ctl_stop
 
-# the capture, complete once the closes are long over
-sleep 0.3
-kill "$DUMP_PID"
-wait "$DUMP_PID" 2>/dev/null
-DUMP_PID=
+# the capture, once it holds every packet sent so far
+stop_capture "$CLI_NS" "$TESTNET_TMP/py.pcap" "$PORT" ||
+	not_ok "capture: complete (its end marker captured within 20 s)"
 pcap_text "$TESTNET_TMP/py.pcap" >"$TESTNET_TMP/py.txt"
 check "capture: RST from ${L3##*:} (reset=True)" \
 	grep -q "$C_CELL.${L3##*:} > .*Flags \[R.\]" "$TESTNET_TMP/py.txt"

@@ -44,10 +44,16 @@ chmod 755 "$CAPBIN"
 if setcap cap_net_bind_service,cap_net_admin=ep "$CAPBIN" 2>/dev/null; then
 	# the copy really gains them when uid 65534 execs it
 	# shellcheck disable=SC2046
-	$(as_user $UID_A) "$CAPBIN" 3 &
+	$(as_user $UID_A) "$CAPBIN" 30 &
 	cap_pid=$!
-	sleep 0.5
-	capeff=$(awk '/^CapEff/ { print $2 }' "/proc/$cap_pid/status")
+	# nsenter and setpriv exec: $cap_pid becomes the copy (the kernel
+	# points exe at it a moment before it commits the credentials, and
+	# nsenter itself runs as root: both are asked)
+	cap_eff() { awk '/^CapEff/ { print $2 }' "/proc/$cap_pid/status"; }
+	poll 10 eval "[ /proc/$cap_pid/exe -ef '$CAPBIN' ] &&
+		c=\$(cap_eff) && [ \$((16#\${c:-0})) -ne 0 ]" ||
+		echo "# not the copy with capabilities after 10 s: $cap_pid runs $(readlink "/proc/$cap_pid/exe")"
+	capeff=$(cap_eff)
 	kill "$cap_pid" 2>/dev/null
 	wait "$cap_pid" 2>/dev/null
 	check "the setcap'd binary runs with capabilities as uid $UID_A (CapEff $capeff)" \
@@ -165,7 +171,10 @@ echo "# uid $UID_B, 2000 requests alone: $alone (us)"
 # shellcheck disable=SC2086
 $RAWA churn "$S4" "$PORT" 5 >"$TESTNET_TMP/churn.out" 2>&1 &
 CHURN_PID=$!
-sleep 0.5
+# it knocks once mpsockd refused it (nsenter and setpriv exec: the pid
+# mpsockd logs is $CHURN_PID)
+poll 10 grep -q "refused a client, pid $CHURN_PID " "$LOG" ||
+	echo "# uid $UID_A's churn was not refused within 10 s"
 # shellcheck disable=SC2086
 lat=$(timeout 30 $RAWB lat "$S4" "$PORT" 2000 2>&1)
 wait "$CHURN_PID"

@@ -71,10 +71,8 @@ run_mode()
 	local mode=$1 l1 l2 ms slow fast
 	shift
 
-	nsenter --net="$CLI_NS" tcpdump -i any -nn -v -U --immediate-mode \
-		-w "$TESTNET_TMP/$mode.pcap" "tcp port $PORT" 2>/dev/null &
-	DUMP_PID=$!
-	sleep 0.5
+	start_capture "$CLI_NS" "$TESTNET_TMP/$mode.pcap" "tcp port $PORT" ||
+		not_ok "$mode: tcpdump capturing"
 	ctl_start "$@" || { not_ok "$mode: client connected"; return; }
 	ctl echo
 	expect "$mode: a second subflow over cell" \
@@ -152,9 +150,8 @@ run_mode()
 		expect "$mode: read back" "sgo 2 mark" "ok value=7"
 	fi
 	ctl_stop
-	sleep 0.3
-	kill "$DUMP_PID"
-	wait "$DUMP_PID" 2>/dev/null
+	stop_capture "$CLI_NS" "$TESTNET_TMP/$mode.pcap" "$PORT" ||
+		not_ok "$mode: capture complete (its end marker within 20 s)"
 	tcpdump -nn -v -r "$TESTNET_TMP/$mode.pcap" >"$TESTNET_TMP/$mode.txt" \
 		2>/dev/null
 	check "$mode: capture: subflow 2 (${l2##*:}) sent with tos 0xb8" \
@@ -177,10 +174,8 @@ v6()
 {
 	local l2
 
-	nsenter --net="$CLI_NS" tcpdump -i any -nn -v -U --immediate-mode \
-		-w "$TESTNET_TMP/v6.pcap" "tcp port $PORT" 2>/dev/null &
-	DUMP_PID=$!
-	sleep 0.5
+	start_capture "$CLI_NS" "$TESTNET_TMP/v6.pcap" "tcp port $PORT" ||
+		not_ok "v6: tcpdump capturing"
 	MPSOCK_CTL_BIN=$MPSOCK_CTL CTL_HOST=$TESTNET_SRV_WIFI6 \
 		ctl_start nsenter --net="$CLI_NS" -- || return 1
 	ctl echo
@@ -193,9 +188,8 @@ v6()
 	expect "v6: subflow 1 keeps 0" "sgo 1 tclass" "ok value=0"
 	ctl "send 100000"
 	ctl_stop
-	sleep 0.3
-	kill "$DUMP_PID"
-	wait "$DUMP_PID" 2>/dev/null
+	stop_capture "$CLI_NS" "$TESTNET_TMP/v6.pcap" "$PORT" ||
+		not_ok "v6: capture complete (its end marker within 20 s)"
 	tcpdump -nn -v -r "$TESTNET_TMP/v6.pcap" >"$TESTNET_TMP/v6.txt" \
 		2>/dev/null
 	check "v6: capture: subflow 2 sent with class 0x88" \
