@@ -299,10 +299,11 @@ poll()
 # event socket in order and decides each event as it reads it; its queue
 # runs in that order, a slice at a time, each kind's requests of a slice
 # in netlink batches whose acks it reads before anything else; it serves
-# clients only between slices.  So a fresh connection to HOST, whose
-# events come after the others, gets a subflow from mpsockd (the policy
-# must give it one), and a status request through mpsockd (mpsock check
-# mpsockd) is answered only after that slice ended.  The connection is
+# clients between slices (and between events, sweeps: daemon/yield.h),
+# never inside a slice.  So a fresh connection to HOST, whose events come
+# after the others, gets a subflow from mpsockd (the policy must give it
+# one), and a status request through mpsockd (mpsock check mpsockd) sent
+# once the subflow shows is answered only after that slice ended.  The connection is
 # closed after.  Sets PM_BARRIER_TOK (its token); returns 1, saying why,
 # when it gets no subflow within 10 s.  Uses the test's cl_start, view,
 # cl_stop, cli, CL_TOK and CK (pmclient.sh's, or its own alike).
