@@ -34,6 +34,10 @@ print(f"subflow {new} established over {local} -> {remote}")
 for sf in old:
     mpsock.close_subflow(sock, sf.id)  # FIN; reset=True sends an RST
     print(f"subflow {sf.id} closed: {sf.local[0]} -> {sf.remote[0]}")
+# a subflow closed with a FIN is listed until the peer has closed its side too
+deadline = time.monotonic() + 10
+while {sf.id for sf in old} & {sf.id for sf in mpsock.subflows(sock)} and time.monotonic() < deadline:
+    time.sleep(0.01)
 echo(b"over the new path " * 1000)
 for sf in mpsock.subflows(sock):
     print(f"now: subflow {sf.id} {sf.local[0]} -> {sf.remote[0]} rtt {mpsock.tcp_info(sock, sf.id).rtt_us} us")

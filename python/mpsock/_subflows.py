@@ -295,7 +295,9 @@ def close_subflow(sock: SocketArg, id: int, reset: bool = False) -> None:
     """Close subflow id: gracefully (FIN), or with reset=True an RST.
 
     The connection goes on over its other subflows; closing the last one
-    leaves it open until a new subflow is opened.  Raises
+    leaves it open until a new subflow is opened.  Gracefully closed, the
+    initial subflow stays listed by subflows() until the peer has closed
+    its side too (the kernel keeps it in the connection).  Raises
     ProcessLookupError (ESRCH) for an id that names no live subflow.
     """
     how = _native.MPTCP_SHUT_RST if reset else socket.SHUT_RDWR
