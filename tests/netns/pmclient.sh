@@ -213,7 +213,11 @@ expect_view()
 	same "$1" "$3" "$($fn "$2")"
 }
 
-# stays TEST NAME EXPECTED SECS: the view is EXPECTED now and SECS later
+# stays TEST NAME EXPECTED SECS: the view is EXPECTED now and SECS later.
+# A negative check's quiet period, on purpose a span of time: what it
+# looks for would come late (a retry at the end of its back-off, a sweep
+# over the connections, a policy reloaded), which pm_barrier (lib.sh), a
+# proof of the first round of actions only, would not wait for.
 stays()
 {
 	local a b
