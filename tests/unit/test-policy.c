@@ -241,9 +241,13 @@ static const char *taken(void)
 			: ~0U;
 	while (pm_actions_pending(&Q)) {
 		pm_action_str(&Q.v[Q.head++], one, sizeof(one));
-		len += snprintf(out + len, sizeof(out) - len, "%s%s",
-				len ? "; " : "", one);
+		/* the rest is taken all the same, and not shown */
+		if (len < sizeof(out))
+			len += snprintf(out + len, sizeof(out) - len, "%s%s",
+					len ? "; " : "", one);
 	}
+	if (len >= sizeof(out))
+		memcpy(out + sizeof(out) - 4, "...", 4);
 	pm_actions_reset(&Q);
 	return out;
 }
